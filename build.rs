@@ -1,0 +1,28 @@
+//! Generates the C header from the `extern "C"` surface in src/capi with cbindgen.
+//!
+//! The header is written next to the build's artefacts (target/<profile>/include/ssl.h), never
+//! into the source tree: `make` copies it to include/ssl.h, and `make test` compares the two so
+//! a stale committed header fails the tests.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // OUT_DIR is target/<profile>/build/<pkg>-<hash>/out.
+    let profile_dir = out_dir.ancestors().nth(3).expect("OUT_DIR has the usual depth").to_path_buf();
+    let header = profile_dir.join("include").join("ssl.h");
+
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=src");
+
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
+    let bindings = cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen generates the header");
+    std::fs::create_dir_all(header.parent().expect("header path has a parent")).expect("create include dir");
+    bindings.write_to_file(&header);
+}

@@ -1,0 +1,3 @@
+// Placeholder until tools/gen_cipher_table.sh writes the generated table.
+use super::Cipher;
+pub static CIPHERS: &[Cipher] = &[];

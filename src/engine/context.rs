@@ -1,0 +1,163 @@
+//! One context's session cache: the store, its settings and its counters, and OpenSSL's rules
+//! for add, remove and flush. Rules live here once; the C fronts only translate.
+
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+
+use super::cache::{Added, Cache, Handle};
+use super::{CacheMode, Counter, Expiry, SessionKey, Stats};
+
+/// `SSL_SESSION_CACHE_MAX_SIZE_DEFAULT`.
+pub const DEFAULT_CACHE_SIZE: u64 = 1024 * 20;
+/// The TLS method's default session timeout (two hours), what `SSL_CTX_new` sets.
+pub const DEFAULT_CTX_TIMEOUT: i64 = 60 * 60 * 2;
+
+/// What the engine needs to read or change on a session it manages. A front implements it
+/// for its own session object; none of these may call back into the engine.
+pub trait Session: Handle {
+    /// The key the session would be filed under now: (protocol version, id).
+    fn key(&self) -> SessionKey;
+    fn expiry(&self) -> Expiry;
+    /// Sets the session's time to `now` (SSL_SESS_CACHE_UPDATE_TIME) and returns the new expiry.
+    fn touch(&self, now: i64) -> Expiry;
+    /// Removal from a cache makes a session unusable for resumption, as in OpenSSL.
+    fn mark_not_resumable(&self);
+}
+
+/// User code the engine calls: always after releasing its lock, so a callback may call back
+/// into the same context (OpenSSL holds its lock there, and deadlocks).
+pub trait Hooks<H> {
+    /// The remove callback: `session` has left the cache (removed, evicted, flushed).
+    fn removed(&self, session: &H);
+}
+
+/// Hooks for code paths with no user callbacks to call.
+pub struct NoHooks;
+impl<H> Hooks<H> for NoHooks {
+    fn removed(&self, _: &H) {}
+}
+
+pub struct Context<H> {
+    cache: Cache<H>,
+    pub stats: Stats,
+    mode: AtomicU32,
+    cache_size: AtomicU64,
+    timeout: AtomicI64,
+}
+
+impl<H: Session> Default for Context<H> {
+    fn default() -> Self {
+        Context {
+            cache: Cache::default(),
+            stats: Stats::default(),
+            mode: AtomicU32::new(CacheMode::SERVER.bits()),
+            cache_size: AtomicU64::new(DEFAULT_CACHE_SIZE),
+            timeout: AtomicI64::new(DEFAULT_CTX_TIMEOUT),
+        }
+    }
+}
+
+impl<H: Session> Context<H> {
+    // ---- settings, with SSL_CTX_ctrl's return conventions ----
+
+    pub fn mode(&self) -> CacheMode {
+        CacheMode::from_bits_retain(self.mode.load(Ordering::Relaxed))
+    }
+    /// Stores the low 32 bits of `mode`, as OpenSSL does; returns the previous mode.
+    pub fn set_mode(&self, mode: i64) -> i64 {
+        i64::from(self.mode.swap(mode as u32, Ordering::Relaxed))
+    }
+    pub fn cache_size(&self) -> i64 {
+        self.cache_size.load(Ordering::Relaxed) as i64
+    }
+    /// A negative size is refused with 0; otherwise returns the previous size. Shrinking evicts
+    /// nothing until the next new session arrives, as in OpenSSL.
+    pub fn set_cache_size(&self, size: i64) -> i64 {
+        if size < 0 {
+            return 0;
+        }
+        self.cache_size.swap(size as u64, Ordering::Relaxed) as i64
+    }
+    /// The context's session timeout; new sessions get it unless it is 0.
+    pub fn timeout(&self) -> i64 {
+        self.timeout.load(Ordering::Relaxed)
+    }
+    pub fn set_timeout(&self, t: i64) -> i64 {
+        self.timeout.swap(t, Ordering::Relaxed)
+    }
+
+    pub fn number(&self) -> i64 {
+        self.cache.len() as i64
+    }
+    pub fn counter(&self, c: Counter) -> i64 {
+        self.stats.get(c)
+    }
+
+    // ---- the cache operations of ssl_sess.c ----
+
+    /// `SSL_CTX_add_session`: true (1) when the session entered the cache under a key that
+    /// did not hold it already. Evicted sessions are marked not resumable and reported.
+    pub fn add(&self, session: &H, now: i64, hooks: &impl Hooks<H>) -> bool {
+        let key = session.key();
+        let expiry = if self.mode().contains(CacheMode::UPDATE_TIME) {
+            session.touch(now)
+        } else {
+            session.expiry()
+        };
+        let limit = self.cache_size.load(Ordering::Relaxed);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        match self.cache.add(key, session.clone(), expiry, limit) {
+            Added::Already => false,
+            Added::New { replaced, evicted } => {
+                drop(replaced);
+                for victim in &evicted {
+                    self.stats.bump(Counter::CacheFull);
+                    victim.mark_not_resumable();
+                    hooks.removed(victim);
+                }
+                true
+            }
+        }
+    }
+
+    /// `SSL_CTX_remove_session`: looks up the session's key. A session with an empty id is
+    /// ignored (0, no callback). Otherwise the session is marked not resumable and the remove
+    /// callback sees it whether or not it was cached: OpenSSL 3.0's behaviour.
+    pub fn remove(&self, session: &H, hooks: &impl Hooks<H>) -> bool {
+        let key = session.key();
+        if key.has_empty_id() {
+            return false;
+        }
+        let removed = self.cache.remove(&key);
+        session.mark_not_resumable();
+        hooks.removed(session);
+        removed.is_some()
+    }
+
+    /// Internal lookup by key, counting nothing.
+    pub fn get(&self, key: &SessionKey) -> Option<H> {
+        self.cache.get(key)
+    }
+    pub fn contains(&self, key: &SessionKey) -> bool {
+        self.cache.contains(key)
+    }
+
+    /// A cached session's time or timeout changed: move it to its new place in the order.
+    pub fn reposition(&self, key: &SessionKey, session: &H, expiry: Expiry) -> bool {
+        self.cache.reposition(key, session, expiry)
+    }
+
+    /// `SSL_CTX_flush_sessions(ctx, t)`: removes every session timed out at `t`, or every
+    /// session when `t` is 0, oldest expiry first, each marked and reported.
+    pub fn flush(&self, t: i64, hooks: &impl Hooks<H>) {
+        let flushed = self.cache.drain_expired(|e| t == 0 || e.is_expired_at(t));
+        for s in &flushed {
+            s.mark_not_resumable();
+            hooks.removed(s);
+        }
+    }
+
+    /// Keys from the expiry end to the newest.
+    pub fn keys_in_eviction_order(&self) -> Vec<SessionKey> {
+        self.cache.keys_in_eviction_order()
+    }
+}

@@ -1,0 +1,136 @@
+//! What OpenSSL's TLS 1.2 handshake does to the session cache, step by step: counting starts,
+//! the server's resume lookup (internal, then external), and the store at completion with the
+//! automatic flush. A TLS engine that is not OpenSSL drives these to keep every counter meaning
+//! what it means in libssl.
+
+use super::context::{Context, Hooks, Session};
+use super::{CacheMode, Counter, Role, SessionKey};
+
+/// More of the session than the cache itself needs: what the handshake checks.
+pub trait HandshakeSession: Session {
+    fn is_resumable(&self) -> bool;
+    /// The session id context the session was created under.
+    fn sid_ctx_matches(&self, sid_ctx: &[u8]) -> bool;
+}
+
+/// User callbacks the handshake calls, never under a lock.
+pub trait HandshakeHooks<H>: Hooks<H> {
+    /// The get callback, for a session not found internally. The returned handle owns a
+    /// reference (the front applies the callback's copy flag).
+    fn external_get(&self, id: &[u8]) -> Option<H>;
+    /// The new-session callback, offered every session the handshake would cache.
+    fn new_session(&self, session: &H);
+}
+
+/// The connection as the handshake sees it.
+pub struct Peer<'a> {
+    pub role: Role,
+    /// The negotiated protocol version.
+    pub version: i32,
+    pub sid_ctx: &'a [u8],
+    /// SSL_VERIFY_PEER is set.
+    pub verify_peer: bool,
+}
+
+pub enum Resume<H> {
+    /// Resume this session (`hits` counted).
+    Hit(H),
+    /// Do a full handshake.
+    Miss,
+    /// The handshake must fail: a session would be resumed under SSL_VERIFY_PEER with no id
+    /// context to tell where it came from.
+    Fatal,
+}
+
+impl<H: HandshakeSession> Context<H> {
+    /// A handshake starts on a connection: `connect`/`accept`, or their renegotiate
+    /// counters when the connection already finished one.
+    pub fn handshake_started(&self, role: Role, renegotiation: bool) {
+        self.stats.bump(match (role, renegotiation) {
+            (Role::Client, false) => Counter::Connect,
+            (Role::Client, true) => Counter::ConnectRenegotiate,
+            (Role::Server, false) => Counter::Accept,
+            (Role::Server, true) => Counter::AcceptRenegotiate,
+        });
+    }
+
+    /// The server got a ClientHello offering session `id`: OpenSSL's lookup order and checks.
+    pub fn resume_lookup(&self, peer: &Peer, id: &[u8], now: i64, hooks: &impl HandshakeHooks<H>) -> Resume<H> {
+        let Some(key) = SessionKey::new(peer.version, id) else { return Resume::Miss };
+        let mut found = None;
+        if !self.mode().contains(CacheMode::NO_INTERNAL_LOOKUP) {
+            found = self.get(&key);
+            if found.is_none() {
+                self.stats.bump(Counter::Miss);
+            }
+        }
+        if found.is_none() {
+            if let Some(s) = hooks.external_get(id) {
+                if !s.is_resumable() {
+                    return Resume::Miss;
+                }
+                self.stats.bump(Counter::CbHit);
+                if !self.mode().contains(CacheMode::NO_INTERNAL_STORE) {
+                    self.add(&s, now, hooks);
+                }
+                found = Some(s);
+            }
+        }
+        let Some(s) = found else { return Resume::Miss };
+        // A session of another version, or made for another context, is treated as a miss
+        // without counting one.
+        if s.key().version() != peer.version || !s.sid_ctx_matches(peer.sid_ctx) {
+            return Resume::Miss;
+        }
+        if peer.verify_peer && peer.sid_ctx.is_empty() {
+            return Resume::Fatal;
+        }
+        if s.expiry().is_expired_at(now) {
+            self.stats.bump(Counter::Timeout);
+            self.remove(&s, hooks);
+            return Resume::Miss;
+        }
+        self.stats.bump(Counter::Hit);
+        Resume::Hit(s)
+    }
+
+    /// The handshake finished with `session` (resumed when `hit`): cache it per the mode, offer
+    /// it to the new-session callback, count the good handshake, and every 256th good
+    /// handshake flush expired sessions unless NO_AUTO_CLEAR.
+    pub fn handshake_finished(&self, peer: &Peer, session: &H, hit: bool, now: i64, hooks: &impl HandshakeHooks<H>) {
+        let good = match peer.role {
+            Role::Client => {
+                if hit {
+                    self.stats.bump(Counter::Hit);
+                }
+                Counter::ConnectGood
+            }
+            Role::Server => Counter::AcceptGood,
+        };
+        // OpenSSL reads the good counter for the flush before counting this handshake.
+        self.update_cache(peer, session, hit, self.counter(good), now, hooks);
+        self.stats.bump(good);
+    }
+
+    fn update_cache(&self, peer: &Peer, session: &H, hit: bool, good_so_far: i64, now: i64, hooks: &impl HandshakeHooks<H>) {
+        if session.key().has_empty_id() || !session.is_resumable() {
+            return;
+        }
+        // On a server, a session with no id context cannot be safely resumed under
+        // SSL_VERIFY_PEER, so it is not cached at all.
+        if peer.role == Role::Server && peer.verify_peer && session.sid_ctx_matches(&[]) {
+            return;
+        }
+        let mode = self.mode();
+        let bit = peer.role.cache_bit();
+        if mode.intersects(bit) && !hit {
+            if !mode.contains(CacheMode::NO_INTERNAL_STORE) {
+                self.add(session, now, hooks);
+            }
+            hooks.new_session(session);
+        }
+        if !mode.contains(CacheMode::NO_AUTO_CLEAR) && mode.contains(bit) && good_so_far & 0xff == 0xff {
+            self.flush(now, hooks);
+        }
+    }
+}

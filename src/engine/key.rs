@@ -1,0 +1,33 @@
+//! The key a session is cached under. OpenSSL's hash table compares (protocol version, id
+//! length, id bytes), so two sessions with the same id but different versions are distinct.
+
+/// (protocol version, session id of at most 32 bytes), copied by value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct SessionKey {
+    version: i32,
+    len: u8,
+    id: [u8; 32],
+}
+
+impl SessionKey {
+    /// None when the id is longer than 32 bytes: no such session can exist in OpenSSL.
+    pub fn new(version: i32, id: &[u8]) -> Option<SessionKey> {
+        if id.len() > 32 {
+            return None;
+        }
+        let mut key = SessionKey { version, len: id.len() as u8, id: [0; 32] };
+        key.id[..id.len()].copy_from_slice(id);
+        Some(key)
+    }
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+    pub fn id(&self) -> &[u8] {
+        &self.id[..self.len as usize]
+    }
+    /// An empty id: OpenSSL caches such sessions but will not remove them by key, which makes
+    /// one at the eviction end of the cache block eviction (a quirk we keep).
+    pub fn has_empty_id(&self) -> bool {
+        self.len == 0
+    }
+}

@@ -1,0 +1,19 @@
+//! The session cache itself: plain safe Rust, no FFI, no libc. Generic over the session
+//! handle so that the native front (its own session objects) and the preload front (libssl's)
+//! share every rule.
+
+mod cache;
+mod context;
+mod expiry;
+mod handshake;
+mod key;
+mod mode;
+mod stats;
+
+pub use cache::{Added, Cache, Handle};
+pub use context::{Context, Hooks, NoHooks, Session, DEFAULT_CACHE_SIZE, DEFAULT_CTX_TIMEOUT};
+pub use expiry::Expiry;
+pub use handshake::{HandshakeHooks, HandshakeSession, Peer, Resume};
+pub use key::SessionKey;
+pub use mode::{CacheMode, Role};
+pub use stats::{Counter, Stats};

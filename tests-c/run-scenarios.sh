@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Differential scenarios: every tests-c/scenarios/NAME.c is built against the system libssl
+# (the oracle) and against sesscache (native, -I include), and both transcripts must match.
+# Every tests-c/pairs/NAME/ holds oracle.c (libssl) and native.c (sesscache) that must print
+# the same transcript: used where the oracle needs real TLS and native mode drives the
+# sesscache_ handshake hooks instead. The native builds also run under valgrind with zero
+# errors and zero leaks.
+#
+# usage: tests-c/run-scenarios.sh [NAME...]   (default: all)
+# env:   VALGRIND=0 skips valgrind; CC, OUT (build dir) as usual.
+set -u
+cd "$(dirname "$0")/.."
+CC=${CC:-cc}
+OUT=${OUT:-tests-c/out}
+LIBDIR=$PWD/target/release
+CFLAGS="-std=c99 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -Itests-c/lib"
+ORACLE_LIBS="-lssl -lcrypto"
+NATIVE_FLAGS="-Iinclude -L$LIBDIR -Wl,-rpath,$LIBDIR"
+NATIVE_LIBS="-lsesscache"
+VALGRIND=${VALGRIND:-1}
+mkdir -p "$OUT/oracle" "$OUT/native" "$OUT/transcripts"
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+    for f in tests-c/scenarios/*.c; do [ -e "$f" ] && names+=("$(basename "$f" .c)"); done
+    for d in tests-c/pairs/*/; do [ -d "$d" ] && names+=("$(basename "$d")"); done
+fi
+
+pass=0
+fail=0
+failed=()
+for name in "${names[@]}"; do
+    if [ -f "tests-c/scenarios/$name.c" ]; then
+        osrc="tests-c/scenarios/$name.c"; nsrc="$osrc"
+    else
+        osrc="tests-c/pairs/$name/oracle.c"; nsrc="tests-c/pairs/$name/native.c"
+    fi
+    o="$OUT/oracle/$name"; n="$OUT/native/$name"; t="$OUT/transcripts/$name"
+    ok=1
+    if ! $CC $CFLAGS -o "$o" "$osrc" $ORACLE_LIBS 2>"$t.oracle.build"; then
+        echo "FAIL $name: oracle build"; cat "$t.oracle.build"; ok=0
+    elif ! $CC $CFLAGS $NATIVE_FLAGS -o "$n" "$nsrc" $NATIVE_LIBS 2>"$t.native.build"; then
+        echo "FAIL $name: native build"; cat "$t.native.build"; ok=0
+    else
+        timeout 120 "$o" >"$t.oracle" 2>"$t.oracle.err"; orc=$?
+        timeout 120 "$n" >"$t.native" 2>"$t.native.err"; nrc=$?
+        if [ $orc -ne 0 ] || [ $nrc -ne 0 ]; then
+            echo "FAIL $name: exit codes oracle=$orc native=$nrc"; head -5 "$t.oracle.err" "$t.native.err"; ok=0
+        elif ! diff -u "$t.oracle" "$t.native" >"$t.diff"; then
+            echo "FAIL $name: transcripts differ (oracle vs native)"; head -40 "$t.diff"; ok=0
+        elif [ ! -s "$t.oracle" ]; then
+            echo "FAIL $name: empty transcript"; ok=0
+        elif [ "$VALGRIND" = 1 ]; then
+            if ! timeout 600 valgrind -q --error-exitcode=99 --leak-check=full \
+                    --show-leak-kinds=definite,indirect,possible \
+                    --errors-for-leak-kinds=definite,indirect,possible \
+                    "$n" >"$t.valgrind.out" 2>"$t.valgrind"; then
+                echo "FAIL $name: valgrind"; head -40 "$t.valgrind"; ok=0
+            elif ! cmp -s "$t.oracle" "$t.valgrind.out"; then
+                echo "FAIL $name: transcript under valgrind differs"; ok=0
+            fi
+        fi
+    fi
+    if [ $ok = 1 ]; then
+        echo "ok   $name ($(wc -l <"$t.oracle") lines)"; pass=$((pass + 1))
+    else
+        fail=$((fail + 1)); failed+=("$name")
+    fi
+done
+echo "scenarios: $pass passed, $fail failed"
+[ $fail -eq 0 ] || { echo "failed: ${failed[*]}"; exit 1; }
