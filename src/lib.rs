@@ -9,4 +9,4 @@ pub mod der;
 pub mod engine;
 pub mod session;
 
-mod capi;
+pub mod capi;

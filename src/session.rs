@@ -39,6 +39,17 @@ impl ShortBytes {
         s.bytes[..b.len()].copy_from_slice(b);
         Some(s)
     }
+    /// Copies `b` over the start of the buffer and takes its length, keeping the bytes past
+    /// it: OpenSSL copies only the new length, and a caller who passes the session's own
+    /// buffer back sees its old tail. False (unchanged) when `b` is over 32 bytes.
+    pub fn assign(&mut self, b: &[u8]) -> bool {
+        if b.len() > 32 {
+            return false;
+        }
+        self.bytes[..b.len()].copy_from_slice(b);
+        self.len = b.len() as u8;
+        true
+    }
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
     }

@@ -1,0 +1,65 @@
+//! The native C front: OpenSSL 3's session-cache API over our own objects. One file per area
+//! of OpenSSL's API; each exported function is a thin mapping onto the engine that goes
+//! through `guard`, which checks nothing escapes as a panic and gives OpenSSL's error value.
+//!
+//! Handles: an `SSL_CTX *` and an `SSL_SESSION *` are `Arc` pointers (`Arc::into_raw`), so a
+//! session can name the context that caches it without dangling; an `SSL *` is a `Box`.
+//! `SSL_METHOD *` and `SSL_CIPHER *` point at statics.
+
+#![allow(non_camel_case_types, non_snake_case, clippy::missing_safety_doc)]
+
+pub mod callbacks;
+pub mod cipher;
+pub mod ctx;
+// mod der; (enabled once crate::der lands)
+pub mod exdata;
+pub mod hooks;
+pub mod method;
+pub mod session;
+pub mod ssl;
+pub mod stats;
+
+use std::ffi::c_uchar;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+
+/// The one way into the library from C: runs `body`, and gives `error` (OpenSSL's error
+/// value for that function) when `body` finds a bad argument (returns None) or panics. A
+/// panic must never unwind into C.
+pub(crate) fn guard<R>(error: R, body: impl FnOnce() -> Option<R>) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Some(r)) => r,
+        Ok(None) | Err(_) => error,
+    }
+}
+
+/// `guard` for functions returning nothing.
+pub(crate) fn guard_void(body: impl FnOnce() -> Option<()>) {
+    guard((), body)
+}
+
+/// Borrows the object behind a C pointer, None for NULL. The pointer must be one this library
+/// handed out and not yet freed: the same contract as OpenSSL's.
+pub(crate) unsafe fn borrow<'a, T>(p: *const T) -> Option<&'a T> {
+    p.as_ref()
+}
+
+/// A byte slice from C, None for NULL with a non-zero length (an empty slice for NULL, 0).
+pub(crate) unsafe fn bytes<'a>(p: *const c_uchar, len: usize) -> Option<&'a [u8]> {
+    if len == 0 {
+        return Some(&[]);
+    }
+    if p.is_null() {
+        return None;
+    }
+    Some(std::slice::from_raw_parts(p, len))
+}
+
+/// Seconds since the epoch, as `time(NULL)`.
+pub(crate) fn now() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}

@@ -23,7 +23,9 @@ pub trait Handle: Clone {
 
 struct Entry<H> {
     handle: H,
-    order: OrderKey,
+    /// None while an add is evicting for it: counted and findable, not yet in the order, as
+    /// OpenSSL's newcomer is in the hash table but not yet in the list.
+    order: Option<OrderKey>,
 }
 
 /// Position in the expiry order: earlier expiry first, then earlier insertion first. The first
@@ -44,18 +46,31 @@ impl<H> State<H> {
 
     fn remove(&mut self, key: &SessionKey) -> Option<H> {
         let entry = self.entries.remove(key)?;
-        self.order.remove(&entry.order);
+        if let Some(order) = entry.order {
+            self.order.remove(&order);
+        }
         Some(entry.handle)
+    }
+
+    /// Puts the entry under `key` at its place for `expiry`, as if inserted now.
+    fn link(&mut self, key: SessionKey, expiry: Expiry) {
+        let order = self.next_order(expiry);
+        let Some(entry) = self.entries.get_mut(&key) else { return };
+        if let Some(old) = entry.order.replace(order) {
+            self.order.remove(&old);
+        }
+        self.order.insert(order, key);
     }
 }
 
-/// What `add` did.
-pub enum Added<H> {
+/// What the first step of an add found.
+pub enum AddStart<H> {
     /// The key was not cached, or held another session object, which was dropped without a
-    /// remove callback (`replaced`), as OpenSSL does. OpenSSL returns 1.
-    New { replaced: Option<H>, evicted: Vec<H> },
-    /// This very session was already cached under the key; it was moved to its place for
-    /// `expiry` as if inserted now. OpenSSL returns 0.
+    /// remove callback (`replaced`), as OpenSSL does. The newcomer is counted but not yet in
+    /// the expiry order: evict with `evict_one`, then `link` it. OpenSSL returns 1.
+    New { replaced: Option<H> },
+    /// This very session was already cached under the key; it has been moved to its place
+    /// for the new expiry. OpenSSL returns 0.
     Already,
 }
 
@@ -78,54 +93,55 @@ impl<H: Handle> Cache<H> {
         self.len() == 0
     }
 
-    /// Caches `handle` under `key`. With `limit > 0`, a new entry first evicts from the
-    /// expiry end while the count, the newcomer included, is at least `limit`: OpenSSL's rule,
-    /// which leaves a cache of size N holding N-1 sessions after an eviction. Eviction stops at
-    /// a session with an empty id, which OpenSSL cannot remove by key.
-    pub fn add(&self, key: SessionKey, handle: H, expiry: Expiry, limit: usize) -> Added<H> {
+    /// First step of caching `handle` under `key`; see `AddStart`.
+    pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry) -> AddStart<H> {
         let mut st = self.state.lock();
         let replaced = match st.entries.get(&key) {
             Some(e) if e.handle.same(&handle) => {
-                let old = e.order;
-                let new = st.next_order(expiry);
-                st.order.remove(&old);
-                st.order.insert(new, key);
-                st.entries.get_mut(&key).expect("entry just seen").order = new;
-                return Added::Already;
+                st.link(key, expiry);
+                return AddStart::Already;
             }
             Some(_) => st.remove(&key),
             None => None,
         };
-        let mut evicted = Vec::new();
-        if limit > 0 {
-            // The newcomer counts but is not in the order yet, so it cannot evict itself.
-            while st.entries.len() + 1 >= limit {
-                let Some((_, victim)) = st.order.first_key_value() else { break };
-                if victim.has_empty_id() {
-                    break;
-                }
-                let victim = *victim;
-                evicted.push(st.remove(&victim).expect("ordered key is cached"));
-            }
+        st.entries.insert(key, Entry { handle, order: None });
+        AddStart::New { replaced }
+    }
+
+    /// A mark for `evict_one` and `pop_expired`: they take only sessions placed before it,
+    /// so a callback that re-adds what they remove cannot keep them going forever.
+    pub fn mark(&self) -> u64 {
+        self.state.lock().next_seq
+    }
+
+    /// One eviction for a newcomer: while the count (newcomer included) is at least `limit`,
+    /// takes out the session at the expiry end. None when there is room, when the order is
+    /// empty, when the session there has an empty id (OpenSSL cannot remove it by key), or
+    /// when it was placed after `mark`.
+    pub fn evict_one(&self, limit: usize, mark: u64) -> Option<H> {
+        let mut st = self.state.lock();
+        if limit == 0 || st.entries.len() < limit {
+            return None;
         }
-        let order = st.next_order(expiry);
-        st.order.insert(order, key);
-        st.entries.insert(key, Entry { handle, order });
-        Added::New { replaced, evicted }
+        let (&(_, seq), &victim) = st.order.first_key_value()?;
+        if victim.has_empty_id() || seq > mark {
+            return None;
+        }
+        st.remove(&victim)
+    }
+
+    /// Last step of an add: the newcomer takes its place in the expiry order, if it is still
+    /// cached under `key` (a callback during eviction may have removed it).
+    pub fn link(&self, key: SessionKey, handle: &H, expiry: Expiry) {
+        let mut st = self.state.lock();
+        if st.entries.get(&key).is_some_and(|e| e.handle.same(handle) && e.order.is_none()) {
+            st.link(key, expiry);
+        }
     }
 
     /// Takes out whatever session is cached under `key`.
     pub fn remove(&self, key: &SessionKey) -> Option<H> {
         self.state.lock().remove(key)
-    }
-
-    /// Takes out the entry under `key` only if it is this very session.
-    pub fn remove_if_same(&self, key: &SessionKey, handle: &H) -> Option<H> {
-        let mut st = self.state.lock();
-        match st.entries.get(key) {
-            Some(e) if e.handle.same(handle) => st.remove(key),
-            _ => None,
-        }
     }
 
     pub fn get(&self, key: &SessionKey) -> Option<H> {
@@ -140,29 +156,23 @@ impl<H: Handle> Cache<H> {
     /// whose time or timeout changes while it is cached. False if it is not cached under `key`.
     pub fn reposition(&self, key: &SessionKey, handle: &H, expiry: Expiry) -> bool {
         let mut st = self.state.lock();
-        let old = match st.entries.get(key) {
-            Some(e) if e.handle.same(handle) => e.order,
-            _ => return false,
-        };
-        let new = st.next_order(expiry);
-        st.order.remove(&old);
-        st.order.insert(new, *key);
-        st.entries.get_mut(key).expect("entry just seen").order = new;
+        if !st.entries.get(key).is_some_and(|e| e.handle.same(handle)) {
+            return false;
+        }
+        st.link(*key, expiry);
         true
     }
 
-    /// Takes out, from the expiry end, every session for which `expired` holds, stopping at the
-    /// first that does not: OpenSSL's flush walk. Returned in removal order.
-    pub fn drain_expired(&self, expired: impl Fn(Expiry) -> bool) -> Vec<H> {
+    /// Takes out the session at the expiry end if `expired` holds for it and it was placed
+    /// before `mark`: one step of OpenSSL's flush walk, which stops at the first session that
+    /// has not expired.
+    pub fn pop_expired(&self, expired: impl Fn(Expiry) -> bool, mark: u64) -> Option<H> {
         let mut st = self.state.lock();
-        let mut out = Vec::new();
-        while let Some((&(expiry, _), &key)) = st.order.first_key_value() {
-            if !expired(expiry) {
-                break;
-            }
-            out.push(st.remove(&key).expect("ordered key is cached"));
+        let (&(expiry, seq), &key) = st.order.first_key_value()?;
+        if !expired(expiry) || seq > mark {
+            return None;
         }
-        out
+        st.remove(&key)
     }
 
     /// The cached keys from the expiry end to the newest, for tests and reports.
@@ -190,17 +200,34 @@ mod tests {
         v.iter().map(|h| h.0).collect()
     }
 
+    /// A whole add: start, evict for `limit`, link. Returns what was evicted, or None when
+    /// the session was already cached.
+    fn add(c: &Cache<H>, k: SessionKey, h: H, e: Expiry, limit: usize) -> Option<Vec<H>> {
+        match c.add_start(k, h.clone(), e) {
+            AddStart::Already => None,
+            AddStart::New { .. } => {
+                let mut evicted = Vec::new();
+                let mark = c.mark();
+                while let Some(v) = c.evict_one(limit, mark) {
+                    evicted.push(v);
+                }
+                c.link(k, &h, e);
+                Some(evicted)
+            }
+        }
+    }
+    fn flush(c: &Cache<H>, now: i64) -> Vec<H> {
+        let mark = c.mark();
+        std::iter::from_fn(|| c.pop_expired(|e| e.is_expired_at(now), mark)).collect()
+    }
+
     #[test]
     fn size_three_keeps_two_after_eviction() {
         let c = Cache::default();
         for i in 1..=4u8 {
-            let r = c.add(key(i), H(i.into()), Expiry::new(1000 + i64::from(i), 100), 3);
-            if let Added::New { evicted, .. } = r {
-                let want: Vec<u32> = if i >= 3 { vec![u32::from(i) - 2] } else { vec![] };
-                assert_eq!(ids(&evicted), want);
-            } else {
-                panic!("new key reported as already cached");
-            }
+            let evicted = add(&c, key(i), H(i.into()), Expiry::new(1000 + i64::from(i), 100), 3).expect("new key");
+            let want: Vec<u32> = if i >= 3 { vec![u32::from(i) - 2] } else { vec![] };
+            assert_eq!(ids(&evicted), want);
         }
         assert_eq!(c.len(), 2);
     }
@@ -209,20 +236,20 @@ mod tests {
     fn equal_expiry_evicts_oldest_insertion_and_readd_refreshes() {
         let c = Cache::default();
         let e = Expiry::new(1000, 100);
-        c.add(key(1), H(1), e, 0);
-        c.add(key(2), H(2), e, 0);
-        assert!(matches!(c.add(key(1), H(1), e, 0), Added::Already));
+        add(&c, key(1), H(1), e, 0);
+        add(&c, key(2), H(2), e, 0);
+        assert!(add(&c, key(1), H(1), e, 0).is_none());
         assert_eq!(c.keys_in_eviction_order(), vec![key(2), key(1)]);
     }
 
     #[test]
     fn mixed_expiries_sort_by_expiry_not_insertion() {
         let c = Cache::default();
-        c.add(key(1), H(1), Expiry::new(1000, 500), 0);
-        c.add(key(2), H(2), Expiry::new(1000, 10), 0);
-        c.add(key(3), H(3), Expiry::new(1000, 200), 0);
+        add(&c, key(1), H(1), Expiry::new(1000, 500), 0);
+        add(&c, key(2), H(2), Expiry::new(1000, 10), 0);
+        add(&c, key(3), H(3), Expiry::new(1000, 200), 0);
         assert_eq!(c.keys_in_eviction_order(), vec![key(2), key(3), key(1)]);
-        assert_eq!(ids(&c.drain_expired(|e| e.is_expired_at(1300))), vec![2, 3]);
+        assert_eq!(ids(&flush(&c, 1300)), vec![2, 3]);
         assert_eq!(c.len(), 1);
     }
 
@@ -230,23 +257,43 @@ mod tests {
     fn empty_id_at_the_tail_blocks_eviction() {
         let c = Cache::default();
         let empty = SessionKey::new(0x303, &[]).unwrap();
-        c.add(empty, H(0), Expiry::new(1, 1), 2);
-        c.add(key(1), H(1), Expiry::new(1000, 100), 2);
-        c.add(key(2), H(2), Expiry::new(1000, 100), 2);
+        add(&c, empty, H(0), Expiry::new(1, 1), 2);
+        add(&c, key(1), H(1), Expiry::new(1000, 100), 2);
+        add(&c, key(2), H(2), Expiry::new(1000, 100), 2);
         assert_eq!(c.len(), 3);
     }
 
     #[test]
-    fn another_object_under_the_same_key_replaces_without_eviction_of_itself() {
+    fn another_object_under_the_same_key_replaces_it() {
         let c = Cache::default();
-        c.add(key(1), H(1), Expiry::new(1000, 100), 0);
-        match c.add(key(1), H(9), Expiry::new(1000, 100), 0) {
-            Added::New { replaced: Some(old), evicted } => {
-                assert_eq!(old.0, 1);
-                assert!(evicted.is_empty());
-            }
+        add(&c, key(1), H(1), Expiry::new(1000, 100), 0);
+        match c.add_start(key(1), H(9), Expiry::new(1000, 100)) {
+            AddStart::New { replaced: Some(old) } => assert_eq!(old.0, 1),
             _ => panic!("replacement not reported"),
         }
         assert_eq!(c.get(&key(1)).unwrap().0, 9);
+    }
+
+    #[test]
+    fn what_is_placed_after_the_mark_is_left_alone() {
+        let c = Cache::default();
+        add(&c, key(1), H(1), Expiry::new(10, 1), 0);
+        let mark = c.mark();
+        // Re-added after the mark, as a remove callback might do mid-flush.
+        assert!(c.pop_expired(|_| true, mark).is_some());
+        add(&c, key(1), H(1), Expiry::new(10, 1), 0);
+        assert!(c.pop_expired(|_| true, mark).is_none());
+        assert!(c.evict_one(1, mark).is_none());
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn the_newcomer_is_counted_but_never_evicted_by_its_own_add() {
+        let c = Cache::default();
+        add(&c, key(1), H(1), Expiry::new(5000, 100), 0);
+        // The newcomer expires first, yet the older entry is the one to go.
+        let evicted = add(&c, key(2), H(2), Expiry::new(10, 1), 1).expect("new key");
+        assert_eq!(ids(&evicted), vec![1]);
+        assert_eq!(c.keys_in_eviction_order(), vec![key(2)]);
     }
 }

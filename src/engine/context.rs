@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
-use super::cache::{Added, Cache, Handle};
+use super::cache::{AddStart, Cache, Handle};
 use super::{CacheMode, Counter, Expiry, SessionKey, Stats};
 
 /// `SSL_SESSION_CACHE_MAX_SIZE_DEFAULT`.
@@ -28,6 +28,8 @@ pub trait Session: Handle {
 pub trait Hooks<H> {
     /// The remove callback: `session` has left the cache (removed, evicted, flushed).
     fn removed(&self, session: &H);
+    /// `session` is now cached under `key` (new or moved); a front may note where it lives.
+    fn added(&self, _session: &H, _key: SessionKey) {}
 }
 
 /// Hooks for code paths with no user callbacks to call.
@@ -105,18 +107,24 @@ impl<H: Session> Context<H> {
         };
         let limit = self.cache_size.load(Ordering::Relaxed);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        match self.cache.add(key, session.clone(), expiry, limit) {
-            Added::Already => false,
-            Added::New { replaced, evicted } => {
-                drop(replaced);
-                for victim in &evicted {
-                    self.stats.bump(Counter::CacheFull);
-                    victim.mark_not_resumable();
-                    hooks.removed(victim);
-                }
-                true
-            }
+        let outcome = self.cache.add_start(key, session.clone(), expiry);
+        let AddStart::New { replaced } = outcome else {
+            hooks.added(session, key);
+            return false;
+        };
+        drop(replaced);
+        // One eviction at a time, so that each remove callback sees the cache as OpenSSL's
+        // would at that moment: the newcomer counted, the earlier victims gone.
+        // cache_full counts once the victim's remove callback has returned.
+        let mark = self.cache.mark();
+        while let Some(victim) = self.cache.evict_one(limit, mark) {
+            victim.mark_not_resumable();
+            hooks.removed(&victim);
+            self.stats.bump(Counter::CacheFull);
         }
+        self.cache.link(key, session, expiry);
+        hooks.added(session, key);
+        true
     }
 
     /// `SSL_CTX_remove_session`: looks up the session's key. A session with an empty id is
@@ -149,10 +157,11 @@ impl<H: Session> Context<H> {
     /// `SSL_CTX_flush_sessions(ctx, t)`: removes every session timed out at `t`, or every
     /// session when `t` is 0, oldest expiry first, each marked and reported.
     pub fn flush(&self, t: i64, hooks: &impl Hooks<H>) {
-        let flushed = self.cache.drain_expired(|e| t == 0 || e.is_expired_at(t));
-        for s in &flushed {
+        // Sessions a callback re-adds meanwhile are after the mark and stay.
+        let mark = self.cache.mark();
+        while let Some(s) = self.cache.pop_expired(|e| t == 0 || e.is_expired_at(t), mark) {
             s.mark_not_resumable();
-            hooks.removed(s);
+            hooks.removed(&s);
         }
     }
 

@@ -1,24 +1,30 @@
-//! When a session expires, computed as OpenSSL 3.0 computes it: `time + timeout` with the
-//! timeout forced non-negative, and a flag for a sum that overflowed (such a session never
-//! expires and sorts after every session that did not overflow).
+//! When a session expires and where it sorts, as libssl 3.0.19 behaves. Measured, not read:
+//! tests-c/scenarios/expiry_model.c compares every pair of a set of edge values against
+//! libssl. The rules:
+//! - `time + timeout` (timeout forced non-negative) is the expiry second; a session counts as
+//!   timed out at `now` when `now` is strictly later.
+//! - A session whose time is negative, or whose sum overflows, never times out and sorts
+//!   after every other session.
+//! - Order is by that flag, then by the sum plus one as an unsigned number (so among the
+//!   never-expiring, a sum of -1 comes first and -2 last).
 
-/// Orders like OpenSSL's `timeoutcmp`: overflowed after non-overflowed, then by the sum.
+/// Orders like libssl's session list: earliest to expire first.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
 pub struct Expiry {
-    overflowed: bool,
+    never: bool,
+    rank: u64,
     at: i64,
 }
 
 impl Expiry {
     pub fn new(time: i64, timeout: i64) -> Expiry {
-        let timeout = timeout.max(0);
-        let at = time.wrapping_add(timeout);
-        // timeout >= 0, so only a positive time can push the sum past i64::MAX.
-        Expiry { overflowed: time > 0 && at < time, at }
+        let at = time.wrapping_add(timeout.max(0));
+        let overflowed = time > 0 && at < time;
+        Expiry { never: time < 0 || overflowed, rank: (at as u64).wrapping_add(1), at }
     }
-    /// True when the session counts as timed out at second `now` (strictly after `time+timeout`).
+    /// True when the session counts as timed out at second `now`.
     pub fn is_expired_at(&self, now: i64) -> bool {
-        !self.overflowed && now > self.at
+        !self.never && now > self.at
     }
 }
 
@@ -31,6 +37,7 @@ mod tests {
         let e = Expiry::new(1000, 10);
         assert!(!e.is_expired_at(1010));
         assert!(e.is_expired_at(1011));
+        assert!(!e.is_expired_at(-5));
     }
 
     #[test]
@@ -39,11 +46,17 @@ mod tests {
     }
 
     #[test]
-    fn overflow_never_expires_and_sorts_last() {
-        let big = Expiry::new(i64::MAX - 1, 10);
-        assert!(!big.is_expired_at(i64::MAX));
-        assert!(big > Expiry::new(i64::MAX - 1, 0));
-        // A negative time cannot overflow upward.
-        assert!(Expiry::new(-10, 5).is_expired_at(-4));
+    fn negative_times_and_overflows_never_expire_and_sort_last() {
+        for e in [Expiry::new(-1000, 100), Expiry::new(-1, 0), Expiry::new(i64::MAX - 1, 10)] {
+            assert!(!e.is_expired_at(i64::MAX));
+            assert!(e > Expiry::new(i64::MAX, 0));
+        }
+    }
+
+    #[test]
+    fn among_never_expiring_a_sum_of_minus_one_is_first_and_minus_two_last() {
+        let mut v = vec![Expiry::new(-2, 0), Expiry::new(i64::MIN, 0), Expiry::new(-1, 1), Expiry::new(-1, 0)];
+        v.sort();
+        assert_eq!(v, vec![Expiry::new(-1, 0), Expiry::new(-1, 1), Expiry::new(i64::MIN, 0), Expiry::new(-2, 0)]);
     }
 }

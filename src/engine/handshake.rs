@@ -94,22 +94,33 @@ impl<H: HandshakeSession> Context<H> {
         Resume::Hit(s)
     }
 
+    /// A client offered a session with an id and the server chose not to resume it: the
+    /// client's context counts a miss.
+    pub fn client_offer_refused(&self) {
+        self.stats.bump(Counter::Miss);
+    }
+
     /// The handshake finished with `session` (resumed when `hit`): cache it per the mode, offer
     /// it to the new-session callback, count the good handshake, and every 256th good
     /// handshake flush expired sessions unless NO_AUTO_CLEAR.
     pub fn handshake_finished(&self, peer: &Peer, session: &H, hit: bool, now: i64, hooks: &impl HandshakeHooks<H>) {
         let good = match peer.role {
-            Role::Client => {
-                if hit {
-                    self.stats.bump(Counter::Hit);
-                }
-                Counter::ConnectGood
-            }
+            Role::Client => Counter::ConnectGood,
             Role::Server => Counter::AcceptGood,
         };
-        // OpenSSL reads the good counter for the flush before counting this handshake.
+        // OpenSSL reads the good counter for the flush before counting this handshake, and
+        // counts a client's hit after the cache update.
         self.update_cache(peer, session, hit, self.counter(good), now, hooks);
+        if hit && peer.role == Role::Client {
+            self.stats.bump(Counter::Hit);
+        }
         self.stats.bump(good);
+    }
+
+    /// Whether a server's new session keeps its id in the ServerHello: without the SERVER
+    /// mode bit OpenSSL sends an empty id, so the session can never be resumed by id.
+    pub fn server_keeps_session_id(&self) -> bool {
+        self.mode().contains(CacheMode::SERVER)
     }
 
     fn update_cache(&self, peer: &Peer, session: &H, hit: bool, good_so_far: i64, now: i64, hooks: &impl HandshakeHooks<H>) {

@@ -66,4 +66,85 @@ static inline void show_hex(const char *label, const unsigned char *p, long n)
     printf("\n");
 }
 
+/* --- cache-behaviour helpers --- */
+
+/* A session like make_session but with an id of `len` bytes (0..32) all equal to `fill`. */
+static inline SSL_SESSION *make_session_len(unsigned char fill, unsigned int len, long time,
+                                            long timeout)
+{
+    SSL_SESSION *s = make_session(fill, time, timeout);
+    unsigned char id[32];
+    memset(id, fill, sizeof id);
+    SSL_SESSION_set1_id(s, id, len);
+    return s;
+}
+
+/* Remove callback that logs the session's tag, the cache count seen from inside the callback
+ * and whether the session is still resumable at that point. */
+static inline void log_remove_cb(SSL_CTX *ctx, SSL_SESSION *s)
+{
+    int tag = session_tag(s);
+    long n = SSL_CTX_sess_number(ctx);
+    int r = SSL_SESSION_is_resumable(s);
+    printf("  remove_cb tag=%d number=%ld resumable=%d\n", tag, n, r);
+}
+
+/* Like log_remove_cb, also printing the session's time (tells apart sessions sharing an id;
+ * use only where every session's time was set to a fixed value). */
+static inline void log_remove_cb_time(SSL_CTX *ctx, SSL_SESSION *s)
+{
+    int tag = session_tag(s);
+    long t = SSL_SESSION_get_time(s);
+    long n = SSL_CTX_sess_number(ctx);
+    int r = SSL_SESSION_is_resumable(s);
+    printf("  remove_cb tag=%d time=%ld number=%ld resumable=%d\n", tag, t, n, r);
+}
+
+/* SSL_CTX_add_session with its return value and the count afterwards. */
+static inline int add_show(SSL_CTX *ctx, SSL_SESSION *s)
+{
+    int tag = session_tag(s);
+    int r = SSL_CTX_add_session(ctx, s);
+    long n = SSL_CTX_sess_number(ctx);
+    printf("add tag=%d -> %d number=%ld\n", tag, r, n);
+    return r;
+}
+
+/* SSL_CTX_remove_session with its return value and the count afterwards. */
+static inline int remove_show(SSL_CTX *ctx, SSL_SESSION *s)
+{
+    int tag = session_tag(s);
+    int r = SSL_CTX_remove_session(ctx, s);
+    long n = SSL_CTX_sess_number(ctx);
+    printf("remove tag=%d -> %d number=%ld\n", tag, r, n);
+    return r;
+}
+
+/* SSL_CTX_flush_sessions with the count afterwards (callbacks print themselves). */
+static inline void flush_show(SSL_CTX *ctx, long t)
+{
+    long n;
+    printf("flush %ld:\n", t);
+    SSL_CTX_flush_sessions(ctx, t);
+    n = SSL_CTX_sess_number(ctx);
+    printf("flush %ld done number=%ld\n", t, n);
+}
+
+/* Empties the cache with SSL_CTX_flush_sessions(ctx, 0) while log_remove_cb is installed, which
+ * shows the cache's internal order (the order flush walks it), then restores the old callback. */
+static inline void dump_order_cb(const char *label, SSL_CTX *ctx,
+                                 void (*cb)(SSL_CTX *, SSL_SESSION *))
+{
+    void (*old)(SSL_CTX *, SSL_SESSION *) = SSL_CTX_sess_get_remove_cb(ctx);
+    printf("%s: order by flush(0):\n", label);
+    SSL_CTX_sess_set_remove_cb(ctx, cb);
+    SSL_CTX_flush_sessions(ctx, 0);
+    SSL_CTX_sess_set_remove_cb(ctx, old);
+}
+
+static inline void dump_order(const char *label, SSL_CTX *ctx)
+{
+    dump_order_cb(label, ctx, log_remove_cb);
+}
+
 #endif

@@ -1,0 +1,41 @@
+# sesscache: `make` builds the library and the header; `make test` runs every check.
+CARGO ?= cargo
+CC ?= cc
+CXX ?= c++
+RELEASE := target/release
+GENERATED_HEADER := $(RELEASE)/include/ssl.h
+
+.PHONY: all lib header test check-header header-compile cargo-test scenarios clean
+
+all: header
+
+# The library (.so and .a); build.rs regenerates the header next to them.
+lib:
+	$(CARGO) build --release --locked
+
+header: lib
+	@cmp -s $(GENERATED_HEADER) include/ssl.h || { cp $(GENERATED_HEADER) include/ssl.h; echo "include/ssl.h regenerated"; }
+
+test: check-header header-compile cargo-test scenarios
+
+# The committed header must be what the code generates.
+check-header: lib
+	@cmp -s $(GENERATED_HEADER) include/ssl.h || { echo "include/ssl.h is stale: run make and commit it"; diff -u include/ssl.h $(GENERATED_HEADER) | head -40; exit 1; }
+	@echo "header: up to date"
+
+# The header must compile cleanly as C99 and as C++.
+header-compile: check-header
+	@printf '#include <openssl/ssl.h>\nint main(void) { return SSL_CTX_new(TLS_method()) == 0; }\n' > $(RELEASE)/header_check.c
+	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c $(RELEASE)/header_check.c -o $(RELEASE)/header_check_c.o
+	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -c $(RELEASE)/header_check.c -o $(RELEASE)/header_check_cxx.o
+
+cargo-test:
+	$(CARGO) test --release --locked
+
+# Differential transcripts (libssl vs sesscache) and valgrind on the native builds.
+scenarios: lib
+	tests-c/run-scenarios.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf tests-c/out

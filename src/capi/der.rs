@@ -1,0 +1,67 @@
+//! `i2d_SSL_SESSION` / `d2i_SSL_SESSION` over the codec in `crate::der`, with OpenSSL's
+//! pointer conventions, and `CRYPTO_free` for the buffers `i2d` allocates.
+
+use std::ffi::{c_char, c_int, c_long, c_uchar, c_void};
+
+use super::session::SSL_SESSION;
+use super::{borrow, bytes, guard, guard_void, now};
+use crate::der;
+
+/// With `pp` NULL, the length; with `*pp` NULL, a new buffer (free it with OPENSSL_free) in
+/// `*pp`; otherwise writes at `*pp` and moves it past the encoding. 0 for a session with no
+/// cipher, as OpenSSL.
+#[no_mangle]
+pub unsafe extern "C" fn i2d_SSL_SESSION(s: *const SSL_SESSION, pp: *mut *mut c_uchar) -> c_int {
+    guard(0, || {
+        let encoded = der::encode(&borrow(s)?.fields())?;
+        let len = c_int::try_from(encoded.len()).ok()?;
+        let Some(out) = pp.as_mut() else { return Some(len) };
+        if out.is_null() {
+            let buf = libc::malloc(encoded.len()) as *mut c_uchar;
+            if buf.is_null() {
+                return None;
+            }
+            std::ptr::copy_nonoverlapping(encoded.as_ptr(), buf, encoded.len());
+            *out = buf;
+        } else {
+            std::ptr::copy_nonoverlapping(encoded.as_ptr(), *out, encoded.len());
+            *out = out.add(encoded.len());
+        }
+        Some(len)
+    })
+}
+
+/// Decodes a session from `*pp` (at most `length` bytes) and moves `*pp` past it. With `a`
+/// and `*a` set, the fields of `*a` are replaced and `*a` is returned; with `a` set, `*a`
+/// receives the session. NULL on malformed input, leaving `*pp` where it was.
+#[no_mangle]
+pub unsafe extern "C" fn d2i_SSL_SESSION(a: *mut *mut SSL_SESSION, pp: *mut *const c_uchar, length: c_long) -> *mut SSL_SESSION {
+    guard(std::ptr::null_mut(), || {
+        let input_ptr = *pp.as_ref()?;
+        let input = bytes(input_ptr, usize::try_from(length).ok()?)?;
+        let (fields, used) = der::decode(input, now())?;
+        let target = a.as_mut().map(|a| *a).filter(|p| !p.is_null());
+        let result = match target {
+            Some(existing) => {
+                *borrow(existing)?.fields() = fields;
+                existing
+            }
+            None => SSL_SESSION::with_fields(fields).into_raw(),
+        };
+        *pp = input_ptr.add(used);
+        if let Some(a) = a.as_mut() {
+            *a = result;
+        }
+        Some(result)
+    })
+}
+
+/// Frees memory this library allocated for the caller (`OPENSSL_free` in the header).
+#[no_mangle]
+pub unsafe extern "C" fn CRYPTO_free(ptr: *mut c_void, _file: *const c_char, _line: c_int) {
+    guard_void(|| {
+        libc::free(ptr);
+        Some(())
+    })
+}
+

@@ -1,0 +1,131 @@
+//! Application data on sessions: `SSL_SESSION_get_ex_new_index` and the per-session slots,
+//! with OpenSSL's callbacks (new at creation, dup at `SSL_SESSION_dup`, free at the last
+//! `SSL_SESSION_free`).
+
+use std::ffi::{c_int, c_long, c_void};
+
+use parking_lot::Mutex;
+
+use super::guard;
+use super::session::SSL_SESSION;
+
+/// OpenSSL's `CRYPTO_EX_DATA`: here only an opaque pointer handed to the callbacks.
+pub enum CRYPTO_EX_DATA {}
+
+pub type CRYPTO_EX_new = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
+pub type CRYPTO_EX_free = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
+pub type CRYPTO_EX_dup =
+    unsafe extern "C" fn(*mut CRYPTO_EX_DATA, *const CRYPTO_EX_DATA, *mut c_void, c_int, c_long, *mut c_void) -> c_int;
+
+#[derive(Clone, Copy)]
+struct Index {
+    argl: c_long,
+    argp: usize,
+    new: Option<CRYPTO_EX_new>,
+    dup: Option<CRYPTO_EX_dup>,
+    free: Option<CRYPTO_EX_free>,
+}
+
+/// Registered session indexes. Slot 0 is the application-data index every OpenSSL class
+/// reserves (`SSL_SESSION_set_app_data`), so the first index handed out is 1.
+static INDEXES: Mutex<Vec<Index>> = parking_lot::const_mutex(Vec::new());
+
+fn registered() -> Vec<Index> {
+    INDEXES.lock().clone()
+}
+
+/// One session's slots. Values are C pointers kept as addresses.
+#[derive(Default)]
+pub(crate) struct ExData {
+    values: Mutex<Vec<usize>>,
+}
+
+impl ExData {
+    fn handle(&self) -> *mut CRYPTO_EX_DATA {
+        self as *const ExData as *mut CRYPTO_EX_DATA
+    }
+
+    /// False for a negative index or when memory runs out, as OpenSSL fails there.
+    pub(crate) fn set(&self, idx: c_int, value: *mut c_void) -> bool {
+        let Ok(idx) = usize::try_from(idx) else { return false };
+        let mut values = self.values.lock();
+        if values.len() <= idx {
+            let missing = idx + 1 - values.len();
+            if values.try_reserve(missing).is_err() {
+                return false;
+            }
+            values.resize(idx + 1, 0);
+        }
+        values[idx] = value as usize;
+        true
+    }
+
+    pub(crate) fn get(&self, idx: c_int) -> *mut c_void {
+        let values = self.values.lock();
+        usize::try_from(idx).ok().and_then(|i| values.get(i)).map_or(std::ptr::null_mut(), |&v| v as *mut c_void)
+    }
+
+    /// Calls every registered new callback for a session just made.
+    pub(crate) fn on_new(&self, parent: *mut SSL_SESSION) {
+        for (i, ix) in registered().iter().enumerate() {
+            if let Some(f) = ix.new {
+                // SAFETY: a callback registered by the application with OpenSSL's signature.
+                unsafe { f(parent.cast(), std::ptr::null_mut(), self.handle(), i as c_int, ix.argl, ix.argp as *mut c_void) };
+            }
+        }
+    }
+
+    /// Copies `from`'s slots into this fresh copy, through the dup callbacks, as
+    /// `CRYPTO_dup_ex_data` does: only slots below the number of registered indexes. False
+    /// when a dup callback refuses, which fails the whole copy.
+    pub(crate) fn copy_from(&self, from: &ExData) -> bool {
+        let indexes = registered();
+        let src = from.values.lock().clone();
+        for (i, &value) in src.iter().enumerate().take(indexes.len()) {
+            let mut ptr = value as *mut c_void;
+            if let Some(dup) = indexes[i].dup {
+                // SAFETY: as above; `ptr` lives across the call.
+                let ok = unsafe {
+                    dup(self.handle(), from.handle(), (&mut ptr as *mut *mut c_void).cast(), i as c_int, indexes[i].argl, indexes[i].argp as *mut c_void)
+                };
+                if ok == 0 {
+                    return false;
+                }
+            }
+            self.set(i as c_int, ptr);
+        }
+        true
+    }
+
+    /// Calls every registered free callback with the slot's value, at the session's end.
+    pub(crate) fn on_free(&self, parent: *mut SSL_SESSION) {
+        for (i, ix) in registered().iter().enumerate() {
+            if let Some(f) = ix.free {
+                let value = self.get(i as c_int);
+                // SAFETY: as above.
+                unsafe { f(parent.cast(), value, self.handle(), i as c_int, ix.argl, ix.argp as *mut c_void) };
+            }
+        }
+    }
+}
+
+/// A new application-data index for sessions, with optional callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get_ex_new_index(
+    argl: c_long,
+    argp: *mut c_void,
+    new_func: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void)>,
+    dup_func: Option<
+        unsafe extern "C" fn(*mut CRYPTO_EX_DATA, *const CRYPTO_EX_DATA, *mut c_void, c_int, c_long, *mut c_void) -> c_int,
+    >,
+    free_func: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void)>,
+) -> c_int {
+    guard(-1, || {
+        let mut indexes = INDEXES.lock();
+        if indexes.is_empty() {
+            indexes.push(Index { argl: 0, argp: 0, new: None, dup: None, free: None });
+        }
+        indexes.push(Index { argl, argp: argp as usize, new: new_func, dup: dup_func, free: free_func });
+        Some((indexes.len() - 1) as c_int)
+    })
+}

@@ -1,0 +1,354 @@
+//! `SSL_SESSION`: our session object, its reference counting, and the SSL_SESSION_* accessors.
+
+use std::ffi::{CStr, c_char, c_int, c_long, c_uchar, c_uint, c_void};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+
+use parking_lot::{Mutex, MutexGuard};
+
+use super::cipher::SSL_CIPHER;
+use super::ctx::SSL_CTX;
+use super::exdata::ExData;
+use super::{borrow, bytes, guard, guard_void, now};
+use crate::engine::{self, Expiry, HandshakeSession, SessionKey};
+use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
+
+/// A session. C holds it through `Arc` pointers: `SSL_SESSION_up_ref` and `_free` move the
+/// `Arc`'s own count, and the cache's reference is one `SessionRef`.
+pub struct SSL_SESSION {
+    fields: Mutex<SessionFields>,
+    /// Set when the session leaves a cache, or a handshake gives up on it.
+    not_resumable: AtomicBool,
+    /// The context that last cached it and the key it was filed under, so that a change of
+    /// time or timeout moves it in that cache's expiry order (OpenSSL's `owner`).
+    owner: Mutex<Option<(Weak<SSL_CTX>, SessionKey)>>,
+    pub(crate) ex_data: ExData,
+}
+
+impl SSL_SESSION {
+    pub(crate) fn with_fields(fields: SessionFields) -> SessionRef {
+        let s = SessionRef(Arc::new(SSL_SESSION {
+            fields: Mutex::new(fields),
+            not_resumable: AtomicBool::new(false),
+            owner: Mutex::new(None),
+            ex_data: ExData::default(),
+        }));
+        s.0.ex_data.on_new(s.as_ptr());
+        s
+    }
+    pub(crate) fn fields(&self) -> MutexGuard<'_, SessionFields> {
+        self.fields.lock()
+    }
+    pub(crate) fn set_owner(&self, ctx: Weak<SSL_CTX>, key: SessionKey) {
+        *self.owner.lock() = Some((ctx, key));
+    }
+}
+
+impl Drop for SSL_SESSION {
+    fn drop(&mut self) {
+        let me: *mut SSL_SESSION = self;
+        self.ex_data.on_free(me);
+    }
+}
+
+/// One counted reference to a session: what the cache and connections hold.
+#[derive(Clone)]
+pub(crate) struct SessionRef(Arc<SSL_SESSION>);
+
+impl SessionRef {
+    /// A new reference to a session C passed us (C keeps its own).
+    pub(crate) unsafe fn from_borrowed(p: *const SSL_SESSION) -> Option<SessionRef> {
+        if p.is_null() {
+            return None;
+        }
+        Arc::increment_strong_count(p);
+        Some(SessionRef(Arc::from_raw(p)))
+    }
+    /// Takes over a reference C hands us.
+    pub(crate) unsafe fn from_owned(p: *const SSL_SESSION) -> Option<SessionRef> {
+        if p.is_null() {
+            return None;
+        }
+        Some(SessionRef(Arc::from_raw(p)))
+    }
+    /// Gives this reference to C.
+    pub(crate) fn into_raw(self) -> *mut SSL_SESSION {
+        Arc::into_raw(self.0) as *mut SSL_SESSION
+    }
+    pub(crate) fn as_ptr(&self) -> *mut SSL_SESSION {
+        Arc::as_ptr(&self.0) as *mut SSL_SESSION
+    }
+    pub(crate) fn fields(&self) -> MutexGuard<'_, SessionFields> {
+        self.0.fields()
+    }
+    pub(crate) fn object(&self) -> &SSL_SESSION {
+        &self.0
+    }
+}
+
+impl engine::Handle for SessionRef {
+    fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl engine::Session for SessionRef {
+    fn key(&self) -> SessionKey {
+        self.fields().key()
+    }
+    fn expiry(&self) -> Expiry {
+        self.fields().expiry()
+    }
+    fn touch(&self, now: i64) -> Expiry {
+        let mut f = self.fields();
+        f.time = now;
+        f.expiry()
+    }
+    fn mark_not_resumable(&self) {
+        self.0.not_resumable.store(true, Ordering::Relaxed);
+    }
+}
+
+impl HandshakeSession for SessionRef {
+    fn is_resumable(&self) -> bool {
+        !self.0.not_resumable.load(Ordering::Relaxed)
+    }
+    fn sid_ctx_matches(&self, sid_ctx: &[u8]) -> bool {
+        self.fields().sid_ctx.as_slice() == sid_ctx
+    }
+}
+
+/// Changes a session's time or timeout, then moves it in the cache that owns it.
+unsafe fn retime(s: *const SSL_SESSION, change: impl FnOnce(&mut SessionFields)) -> Option<()> {
+    let session = SessionRef::from_borrowed(s)?;
+    let expiry = {
+        let mut f = session.fields();
+        change(&mut f);
+        f.expiry()
+    };
+    let owner = session.0.owner.lock().clone();
+    if let Some((ctx, key)) = owner {
+        if let Some(ctx) = ctx.upgrade() {
+            ctx.cache.reposition(&key, &session, expiry);
+        }
+    }
+    Some(())
+}
+
+// ---- life cycle ----
+
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
+    guard(std::ptr::null_mut(), || Some(SSL_SESSION::with_fields(SessionFields::new(now())).into_raw()))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_free(s: *mut SSL_SESSION) {
+    guard_void(|| {
+        drop(SessionRef::from_owned(s)?);
+        Some(())
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_up_ref(s: *mut SSL_SESSION) -> c_int {
+    guard(0, || {
+        SessionRef::from_borrowed(s)?.into_raw();
+        Some(1)
+    })
+}
+
+/// A new session with the same contents (ticket included); it is in no cache.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
+    guard(std::ptr::null_mut(), || {
+        let src = borrow(src)?;
+        let copy = SSL_SESSION::with_fields(src.fields().clone());
+        let not_resumable = src.not_resumable.load(Ordering::Relaxed);
+        copy.0.not_resumable.store(not_resumable, Ordering::Relaxed);
+        if !copy.0.ex_data.copy_from(&src.ex_data) {
+            return None;
+        }
+        Some(copy.into_raw())
+    })
+}
+
+// ---- id and id context ----
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get_id(s: *const SSL_SESSION, len: *mut c_uint) -> *const c_uchar {
+    guard(std::ptr::null(), || {
+        let f = borrow(s)?.fields();
+        if let Some(len) = len.as_mut() {
+            *len = f.session_id.len() as c_uint;
+        }
+        Some(f.session_id.buffer().as_ptr())
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set1_id(s: *mut SSL_SESSION, sid: *const c_uchar, sid_len: c_uint) -> c_int {
+    guard(0, || {
+        // Copied out first: `sid` may point into this session's own buffer.
+        let id = ShortBytes::new(bytes(sid, sid_len as usize)?)?;
+        borrow(s)?.fields().session_id.assign(id.as_slice());
+        Some(1)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get0_id_context(s: *const SSL_SESSION, len: *mut c_uint) -> *const c_uchar {
+    guard(std::ptr::null(), || {
+        let f = borrow(s)?.fields();
+        if let Some(len) = len.as_mut() {
+            *len = f.sid_ctx.len() as c_uint;
+        }
+        Some(f.sid_ctx.buffer().as_ptr())
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set1_id_context(s: *mut SSL_SESSION, sid_ctx: *const c_uchar, len: c_uint) -> c_int {
+    guard(0, || {
+        let ctx = ShortBytes::new(bytes(sid_ctx, len as usize)?)?;
+        borrow(s)?.fields().sid_ctx.assign(ctx.as_slice());
+        Some(1)
+    })
+}
+
+// ---- time and timeout ----
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
+    guard(0, || Some(borrow(s)?.fields().time as c_long))
+}
+
+/// Returns `t`; a cached session moves to its new place in the expiry order.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) -> c_long {
+    guard(0, || {
+        retime(s, |f| f.time = t as i64)?;
+        Some(t)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long {
+    guard(0, || Some(borrow(s)?.fields().timeout as c_long))
+}
+
+/// A negative timeout is refused with 0; otherwise 1.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long {
+    guard(0, || {
+        if t < 0 {
+            return None;
+        }
+        retime(s, |f| f.timeout = t as i64)?;
+        Some(1)
+    })
+}
+
+// ---- protocol, keys, names ----
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get_protocol_version(s: *const SSL_SESSION) -> c_int {
+    guard(0, || Some(borrow(s)?.fields().ssl_version))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set_protocol_version(s: *mut SSL_SESSION, version: c_int) -> c_int {
+    guard(0, || {
+        borrow(s)?.fields().ssl_version = version;
+        Some(1)
+    })
+}
+
+/// At most 512 bytes, the size of OpenSSL 3.0's buffer.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set1_master_key(s: *mut SSL_SESSION, key: *const c_uchar, len: usize) -> c_int {
+    guard(0, || {
+        if len > MAX_MASTER_KEY_LEN {
+            return None;
+        }
+        let key = bytes(key, len)?.to_vec();
+        borrow(s)?.fields().master_key = key;
+        Some(1)
+    })
+}
+
+/// With `outlen` 0, the key's length; otherwise copies up to `outlen` bytes and returns how many.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: *mut c_uchar, outlen: usize) -> usize {
+    guard(0, || {
+        let f = borrow(s)?.fields();
+        if outlen == 0 {
+            return Some(f.master_key.len());
+        }
+        let n = outlen.min(f.master_key.len());
+        if n > 0 {
+            if out.is_null() {
+                return None;
+            }
+            std::ptr::copy_nonoverlapping(f.master_key.as_ptr(), out, n);
+        }
+        Some(n)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get0_hostname(s: *const SSL_SESSION) -> *const c_char {
+    guard(std::ptr::null(), || Some(borrow(s)?.fields().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr())))
+}
+
+/// NULL clears the hostname.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname: *const c_char) -> c_int {
+    guard(0, || {
+        let s = borrow(s)?;
+        let name = if hostname.is_null() { None } else { Some(CStr::from_ptr(hostname).to_owned()) };
+        s.fields().hostname = name;
+        Some(1)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_CIPHER {
+    guard(std::ptr::null(), || Some(SSL_CIPHER::to_c(borrow(s)?.fields().cipher)))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *const SSL_CIPHER) -> c_int {
+    guard(0, || {
+        let cipher = SSL_CIPHER::from_c(cipher);
+        let mut f = borrow(s)?.fields();
+        f.cipher = cipher;
+        if let Some(c) = cipher {
+            f.cipher_id = c.id;
+        }
+        Some(1)
+    })
+}
+
+/// Resumable while no cache has dropped it and it has an id (or a ticket) to resume by.
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_is_resumable(s: *const SSL_SESSION) -> c_int {
+    guard(0, || {
+        let s = borrow(s)?;
+        let f = s.fields();
+        let has_id = !f.session_id.is_empty() || f.tick.as_ref().is_some_and(|t| !t.is_empty());
+        Some((!s.not_resumable.load(Ordering::Relaxed) && has_id) as c_int)
+    })
+}
+
+// ---- application data ----
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_set_ex_data(s: *mut SSL_SESSION, idx: c_int, arg: *mut c_void) -> c_int {
+    guard(0, || Some(borrow(s)?.ex_data.set(idx, arg) as c_int))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn SSL_SESSION_get_ex_data(s: *const SSL_SESSION, idx: c_int) -> *mut c_void {
+    guard(std::ptr::null_mut(), || Some(borrow(s)?.ex_data.get(idx)))
+}
