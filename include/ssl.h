@@ -27,6 +27,9 @@ typedef void CRYPTO_EX_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 typedef void CRYPTO_EX_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
 typedef int CRYPTO_EX_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx, long argl, void *argp);
 
+/* Frees what i2d_SSL_SESSION allocated (CRYPTO_free below), as in OpenSSL. */
+#define OPENSSL_free(addr) CRYPTO_free((addr), __FILE__, __LINE__)
+
 
 #define SSL_CTRL_SESS_NUMBER 20
 
@@ -199,6 +202,20 @@ int SSL_add_session(SSL_CTX *ctx, SSL_SESSION *s);
 
 // The pre-1.0 name of `SSL_CTX_remove_session`.
 int SSL_remove_session(SSL_CTX *ctx, SSL_SESSION *s);
+
+// With `pp` NULL, the length; with `*pp` NULL, a new buffer (free it with OPENSSL_free) in
+// `*pp`; otherwise writes at `*pp` and moves it past the encoding. 0 for a session with no
+// cipher, as OpenSSL.
+int i2d_SSL_SESSION(const SSL_SESSION *s, unsigned char **pp);
+
+// Decodes a session from `*pp` (at most `length` bytes) and moves `*pp` past it. With `a`
+// and `*a` set, the fields of `*a` are overwritten in place (as OpenSSL does, a failure
+// part-way leaves the fields stored so far) and `*a` is returned; with `a` set, `*a`
+// receives the session. NULL on malformed input, leaving `*pp` where it was.
+SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length);
+
+// Frees memory this library allocated for the caller (`OPENSSL_free` in the header).
+void CRYPTO_free(void *ptr, const char *_file, int _line);
 
 // A new application-data index for sessions, with optional callbacks.
 int SSL_SESSION_get_ex_new_index(long argl,

@@ -32,21 +32,24 @@ pub unsafe extern "C" fn i2d_SSL_SESSION(s: *const SSL_SESSION, pp: *mut *mut c_
 }
 
 /// Decodes a session from `*pp` (at most `length` bytes) and moves `*pp` past it. With `a`
-/// and `*a` set, the fields of `*a` are replaced and `*a` is returned; with `a` set, `*a`
+/// and `*a` set, the fields of `*a` are overwritten in place (as OpenSSL does, a failure
+/// part-way leaves the fields stored so far) and `*a` is returned; with `a` set, `*a`
 /// receives the session. NULL on malformed input, leaving `*pp` where it was.
 #[no_mangle]
 pub unsafe extern "C" fn d2i_SSL_SESSION(a: *mut *mut SSL_SESSION, pp: *mut *const c_uchar, length: c_long) -> *mut SSL_SESSION {
     guard(std::ptr::null_mut(), || {
         let input_ptr = *pp.as_ref()?;
         let input = bytes(input_ptr, usize::try_from(length).ok()?)?;
-        let (fields, used) = der::decode(input, now())?;
-        let target = a.as_mut().map(|a| *a).filter(|p| !p.is_null());
-        let result = match target {
+        let existing = a.as_ref().map(|a| *a).filter(|p| !p.is_null());
+        let (result, used) = match existing {
             Some(existing) => {
-                *borrow(existing)?.fields() = fields;
-                existing
+                let used = der::decode_into(input, now(), &mut borrow(existing)?.fields())?;
+                (existing, used)
             }
-            None => SSL_SESSION::with_fields(fields).into_raw(),
+            None => {
+                let (fields, used) = der::decode(input, now())?;
+                (SSL_SESSION::with_fields(fields).into_raw(), used)
+            }
         };
         *pp = input_ptr.add(used);
         if let Some(a) = a.as_mut() {

@@ -11,7 +11,7 @@
 pub mod callbacks;
 pub mod cipher;
 pub mod ctx;
-// mod der; (enabled once crate::der lands)
+pub mod der;
 pub mod exdata;
 pub mod hooks;
 pub mod method;

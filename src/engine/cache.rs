@@ -52,6 +52,13 @@ impl<H> State<H> {
         Some(entry.handle)
     }
 
+    /// The entry nearest the expiry end among those placed at or before `mark`. Only
+    /// sessions re-added by callbacks during the walk are passed over, so this is normally
+    /// the first entry.
+    fn first_before(&self, mark: u64) -> Option<(Expiry, SessionKey)> {
+        self.order.iter().find(|((_, seq), _)| *seq <= mark).map(|(&(expiry, _), &key)| (expiry, key))
+    }
+
     /// Puts the entry under `key` at its place for `expiry`, as if inserted now.
     fn link(&mut self, key: SessionKey, expiry: Expiry) {
         let order = self.next_order(expiry);
@@ -108,23 +115,23 @@ impl<H: Handle> Cache<H> {
         AddStart::New { replaced }
     }
 
-    /// A mark for `evict_one` and `pop_expired`: they take only sessions placed before it,
-    /// so a callback that re-adds what they remove cannot keep them going forever.
+    /// A mark for `evict_one` and `pop_expired`: they pass over sessions placed after it, so
+    /// a callback that re-adds what they remove cannot keep them going forever.
     pub fn mark(&self) -> u64 {
         self.state.lock().next_seq
     }
 
     /// One eviction for a newcomer: while the count (newcomer included) is at least `limit`,
-    /// takes out the session at the expiry end. None when there is room, when the order is
-    /// empty, when the session there has an empty id (OpenSSL cannot remove it by key), or
-    /// when it was placed after `mark`.
+    /// takes out the session nearest the expiry end that was placed before `mark`. None when
+    /// there is room, when there is no such session, or when it has an empty id (OpenSSL
+    /// cannot remove that one by key, and stops).
     pub fn evict_one(&self, limit: usize, mark: u64) -> Option<H> {
         let mut st = self.state.lock();
         if limit == 0 || st.entries.len() < limit {
             return None;
         }
-        let (&(_, seq), &victim) = st.order.first_key_value()?;
-        if victim.has_empty_id() || seq > mark {
+        let victim = st.first_before(mark)?.1;
+        if victim.has_empty_id() {
             return None;
         }
         st.remove(&victim)
@@ -163,13 +170,13 @@ impl<H: Handle> Cache<H> {
         true
     }
 
-    /// Takes out the session at the expiry end if `expired` holds for it and it was placed
-    /// before `mark`: one step of OpenSSL's flush walk, which stops at the first session that
-    /// has not expired.
+    /// Takes out the session nearest the expiry end that was placed before `mark`, if
+    /// `expired` holds for it: one step of OpenSSL's flush walk, which stops at the first
+    /// session that has not expired.
     pub fn pop_expired(&self, expired: impl Fn(Expiry) -> bool, mark: u64) -> Option<H> {
         let mut st = self.state.lock();
-        let (&(expiry, seq), &key) = st.order.first_key_value()?;
-        if !expired(expiry) || seq > mark {
+        let (expiry, key) = st.first_before(mark)?;
+        if !expired(expiry) {
             return None;
         }
         st.remove(&key)
@@ -275,13 +282,16 @@ mod tests {
     }
 
     #[test]
-    fn what_is_placed_after_the_mark_is_left_alone() {
+    fn what_is_placed_after_the_mark_is_passed_over() {
         let c = Cache::default();
         add(&c, key(1), H(1), Expiry::new(10, 1), 0);
+        add(&c, key(2), H(2), Expiry::new(20, 1), 0);
         let mark = c.mark();
-        // Re-added after the mark, as a remove callback might do mid-flush.
-        assert!(c.pop_expired(|_| true, mark).is_some());
+        // Re-added after the mark, as a remove callback might do mid-flush: passed over, and
+        // the walk goes on to the next.
+        assert_eq!(c.pop_expired(|_| true, mark).map(|h| h.0), Some(1));
         add(&c, key(1), H(1), Expiry::new(10, 1), 0);
+        assert_eq!(c.pop_expired(|_| true, mark).map(|h| h.0), Some(2));
         assert!(c.pop_expired(|_| true, mark).is_none());
         assert!(c.evict_one(1, mark).is_none());
         assert_eq!(c.len(), 1);

@@ -68,6 +68,10 @@ impl<H: Session> Context<H> {
     pub fn set_mode(&self, mode: i64) -> i64 {
         i64::from(self.mode.swap(mode as u32, Ordering::Relaxed))
     }
+    /// The size limit as the store takes it: 0 for none.
+    fn size_limit(&self) -> usize {
+        usize::try_from(self.cache_size.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
+    }
     pub fn cache_size(&self) -> i64 {
         self.cache_size.load(Ordering::Relaxed) as i64
     }
@@ -105,8 +109,6 @@ impl<H: Session> Context<H> {
         } else {
             session.expiry()
         };
-        let limit = self.cache_size.load(Ordering::Relaxed);
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let outcome = self.cache.add_start(key, session.clone(), expiry);
         let AddStart::New { replaced } = outcome else {
             hooks.added(session, key);
@@ -114,10 +116,11 @@ impl<H: Session> Context<H> {
         };
         drop(replaced);
         // One eviction at a time, so that each remove callback sees the cache as OpenSSL's
-        // would at that moment: the newcomer counted, the earlier victims gone.
+        // would at that moment: the newcomer counted, the earlier victims gone. The limit is
+        // read on every pass, as OpenSSL does, so a callback may change it.
         // cache_full counts once the victim's remove callback has returned.
         let mark = self.cache.mark();
-        while let Some(victim) = self.cache.evict_one(limit, mark) {
+        while let Some(victim) = self.cache.evict_one(self.size_limit(), mark) {
             victim.mark_not_resumable();
             hooks.removed(&victim);
             self.stats.bump(Counter::CacheFull);

@@ -1,0 +1,92 @@
+//! Many threads on one context, with remove callbacks that call back into it: no deadlock, and
+//! every session that left the cache is accounted for.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use sesscache::engine::{Context, Expiry, Handle, Hooks, Session, SessionKey};
+
+#[derive(Clone)]
+struct S(Arc<(SessionKey, Expiry, AtomicBool)>);
+
+impl Handle for S {
+    fn same(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &o.0)
+    }
+}
+impl Session for S {
+    fn key(&self) -> SessionKey {
+        self.0 .0
+    }
+    fn expiry(&self) -> Expiry {
+        self.0 .1
+    }
+    fn touch(&self, _: i64) -> Expiry {
+        self.0 .1
+    }
+    fn mark_not_resumable(&self) {
+        self.0 .2.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A remove callback that re-enters the context, as a C callback may.
+struct Reentrant<'a> {
+    ctx: &'a Context<S>,
+    calls: AtomicI64,
+}
+impl Hooks<S> for Reentrant<'_> {
+    fn removed(&self, s: &S) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let _ = self.ctx.number();
+        let _ = self.ctx.contains(&s.key());
+    }
+}
+
+#[test]
+fn threads_with_reentrant_callbacks_keep_the_books() {
+    const THREADS: u64 = 4;
+    const OPS: u64 = 20_000;
+    let ctx: Context<S> = Context::default();
+    ctx.set_cache_size(500);
+    let hooks = Reentrant { ctx: &ctx, calls: AtomicI64::new(0) };
+    let added = AtomicI64::new(0);
+    let remove_calls = AtomicI64::new(0);
+    let removed = AtomicI64::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let (ctx, hooks, added, remove_calls, removed) = (&ctx, &hooks, &added, &remove_calls, &removed);
+            scope.spawn(move || {
+                let mut mine = Vec::new();
+                for i in 0..OPS {
+                    // Unique ids, so no add replaces another object silently.
+                    let mut id = [0u8; 32];
+                    id[..8].copy_from_slice(&t.to_le_bytes());
+                    id[8..16].copy_from_slice(&i.to_le_bytes());
+                    let s = S(Arc::new((SessionKey::new(0x303, &id).unwrap(), Expiry::new(i as i64, 100), AtomicBool::new(false))));
+                    if ctx.add(&s, 0, hooks) {
+                        added.fetch_add(1, Ordering::Relaxed);
+                    }
+                    mine.push(s);
+                    if i % 7 == 0 {
+                        let victim = &mine[(i as usize * 31) % mine.len()];
+                        remove_calls.fetch_add(1, Ordering::Relaxed);
+                        if ctx.remove(victim, hooks) {
+                            removed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    if i % 1000 == 999 {
+                        ctx.flush(i as i64, hooks);
+                    }
+                    if ctx.get(&mine[mine.len() / 2].key()).is_some_and(|found| !found.same(&mine[mine.len() / 2])) {
+                        panic!("lookup returned another session");
+                    }
+                }
+            });
+        }
+    });
+    let evicted_or_flushed = hooks.calls.load(Ordering::Relaxed) - remove_calls.load(Ordering::Relaxed);
+    let number = ctx.number();
+    assert_eq!(number, added.load(Ordering::Relaxed) - evicted_or_flushed - removed.load(Ordering::Relaxed));
+    assert_eq!(ctx.keys_in_eviction_order().len() as i64, number);
+    assert!(number < 500, "the size limit held: {number}");
+}
