@@ -33,17 +33,6 @@ const ASN1_VERSION: i128 = 1;
 /// What `d2i` sets the timeout to when the DER has none (or 0).
 const DECODE_DEFAULT_TIMEOUT: i64 = 3;
 
-// The key exchange group ([19], libssl 3.0.19 writes it always) needs a home in
-// `SessionFields`. Until it has one, these two are where the codec reads and stores it.
-// TODO(session.rs): add `pub kex_group: u32` (0 in `new`), then make these use it and set
-// KEX_GROUP_STORED to true.
-#[allow(dead_code)] // read by the tests
-const KEX_GROUP_STORED: bool = false;
-fn kex_group(_s: &SessionFields) -> u32 {
-    0
-}
-fn set_kex_group(_s: &mut SessionFields, _group: u32) {}
-
 // ---------------------------------------------------------------------------------------------
 // Reader
 // ---------------------------------------------------------------------------------------------
@@ -912,7 +901,7 @@ pub fn encode(s: &SessionFields) -> Option<Vec<u8>> {
     put_explicit_octets(&mut b, 16, s.alpn_selected.as_deref());
     put_explicit_nonzero(&mut b, 17, i128::from(s.max_fragment_len_mode));
     put_explicit_octets(&mut b, 18, s.ticket_appdata.as_deref());
-    put_explicit_int(&mut b, 19, i128::from(kex_group(s))); // UINT32, not Z: always written
+    put_explicit_int(&mut b, 19, i128::from(s.kex_group)); // UINT32, not Z: always written
 
     let mut out = Vec::with_capacity(b.len() + 4);
     put_tlv(&mut out, 0x30, &b);
@@ -943,7 +932,7 @@ pub fn decode_into(input: &[u8], now: i64, s: &mut SessionFields) -> Option<usiz
         return None;
     }
     s.ssl_version = a.ssl_version;
-    set_kex_group(s, a.kex_group);
+    s.kex_group = a.kex_group;
 
     if a.cipher.len() != 2 {
         return None;
@@ -1045,29 +1034,8 @@ mod tests {
         b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
-    /// The members of a DER session, without [19] while `SessionFields` cannot hold it: what
-    /// two encodings are compared on.
-    fn comparable(der: &[u8]) -> Vec<Vec<u8>> {
-        let h = header(der).unwrap();
-        let mut body = &der[h.len..h.len + h.content];
-        let mut out = Vec::new();
-        while !body.is_empty() {
-            let m = header(body).unwrap();
-            let n = m.len + m.content;
-            if KEX_GROUP_STORED || !(m.class == CONTEXT && m.tag == 19) {
-                out.push(body[..n].to_vec());
-            }
-            body = &body[n..];
-        }
-        out
-    }
-
     fn same_encoding(ours: &[u8], theirs: &[u8]) -> bool {
-        if KEX_GROUP_STORED {
-            ours == theirs
-        } else {
-            comparable(ours) == comparable(theirs)
-        }
+        ours == theirs
     }
 
     /// Every input of der_cases.txt decodes (or fails), consumes and re-encodes as libssl did.

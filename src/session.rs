@@ -19,8 +19,9 @@ pub const DEFAULT_SESSION_TIMEOUT: i64 = 60 * 5 + 4;
 /// `SSL_SESSION_new`'s verify result: X509_V_ERR_UNSPECIFIED, so that a fresh session is never
 /// mistaken for a verified one.
 pub const DEFAULT_VERIFY_RESULT: i64 = 1;
-/// TLSEXT_max_fragment_length_UNSPECIFIED.
-pub const MAX_FRAGMENT_LEN_UNSPECIFIED: u8 = 0;
+/// What `SSL_SESSION_new` stores as the max fragment length mode (measured: libssl 3.0.19
+/// writes 255 into a fresh session's DER).
+pub const MAX_FRAGMENT_LEN_UNSPECIFIED: u8 = 255;
 
 /// A byte string of at most 32 bytes with its length, as OpenSSL stores ids and id contexts.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
@@ -79,7 +80,8 @@ pub struct SessionFields {
     pub master_key: Vec<u8>,
     /// Creation time, seconds since the epoch.
     pub time: i64,
-    /// Lifetime in seconds; never negative once computed (OpenSSL forces it to 0).
+    /// Lifetime in seconds. The setters refuse negatives, but a decoded session keeps a
+    /// negative timeout as libssl's decoder does.
     pub timeout: i64,
     /// The peer certificate exactly as DER-encoded by whoever made it.
     pub peer_cert: Option<Vec<u8>>,
@@ -100,6 +102,8 @@ pub struct SessionFields {
     pub alpn_selected: Option<Vec<u8>>,
     pub max_fragment_len_mode: u8,
     pub ticket_appdata: Option<Vec<u8>>,
+    /// The key exchange group of the handshake (libssl 3.0.19 writes it in every DER).
+    pub kex_group: u32,
 }
 
 impl SessionFields {
@@ -130,6 +134,7 @@ impl SessionFields {
             alpn_selected: None,
             max_fragment_len_mode: MAX_FRAGMENT_LEN_UNSPECIFIED,
             ticket_appdata: None,
+            kex_group: 0,
         }
     }
 

@@ -1,10 +1,11 @@
 //! When a session expires and where it sorts, as libssl 3.0.19 behaves. Measured, not read:
 //! tests-c/scenarios/expiry_model.c compares every pair of a set of edge values against
 //! libssl. The rules:
-//! - `time + timeout` (timeout forced non-negative) is the expiry second; a session counts as
-//!   timed out at `now` when `now` is strictly later.
-//! - A session whose time is negative, or whose sum overflows, never times out and sorts
-//!   after every other session.
+//! - `time + timeout` is the expiry second; a session counts as timed out at `now` when `now`
+//!   is strictly later. The setters refuse negative timeouts, but a decoded session keeps one,
+//!   and libssl adds it as it is (a (1000, -50) session expires after 950).
+//! - A session whose time is negative, or whose sum overflows upward, never times out and
+//!   sorts after every other session.
 //! - Order is by that flag, then by the sum plus one as an unsigned number (so among the
 //!   never-expiring, a sum of -1 comes first and -2 last).
 
@@ -18,8 +19,8 @@ pub struct Expiry {
 
 impl Expiry {
     pub fn new(time: i64, timeout: i64) -> Expiry {
-        let at = time.wrapping_add(timeout.max(0));
-        let overflowed = time > 0 && at < time;
+        let at = time.wrapping_add(timeout);
+        let overflowed = time > 0 && timeout > 0 && at < time;
         Expiry { never: time < 0 || overflowed, rank: (at as u64).wrapping_add(1), at }
     }
     /// True when the session counts as timed out at second `now`.
@@ -41,8 +42,10 @@ mod tests {
     }
 
     #[test]
-    fn negative_timeout_counts_as_zero() {
-        assert_eq!(Expiry::new(1000, -5), Expiry::new(1000, 0));
+    fn a_decoded_negative_timeout_shortens_the_life() {
+        let e = Expiry::new(1000, -50);
+        assert!(!e.is_expired_at(950));
+        assert!(e.is_expired_at(951));
     }
 
     #[test]
