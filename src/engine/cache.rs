@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 
 use super::{Expiry, SessionKey};
 
@@ -81,19 +81,21 @@ pub enum AddStart<H> {
     Already,
 }
 
+/// One lock for the store: lookups share it (resumption is mostly lookups), changes take it
+/// alone, and none holds it while calling out.
 pub struct Cache<H> {
-    state: Mutex<State<H>>,
+    state: RwLock<State<H>>,
 }
 
 impl<H: Handle> Default for Cache<H> {
     fn default() -> Self {
-        Cache { state: Mutex::new(State { entries: HashMap::new(), order: BTreeMap::new(), next_seq: 0 }) }
+        Cache { state: RwLock::new(State { entries: HashMap::new(), order: BTreeMap::new(), next_seq: 0 }) }
     }
 }
 
 impl<H: Handle> Cache<H> {
     pub fn len(&self) -> usize {
-        self.state.lock().entries.len()
+        self.state.read().entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -102,7 +104,7 @@ impl<H: Handle> Cache<H> {
 
     /// First step of caching `handle` under `key`; see `AddStart`.
     pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry) -> AddStart<H> {
-        let mut st = self.state.lock();
+        let mut st = self.state.write();
         let replaced = match st.entries.get(&key) {
             Some(e) if e.handle.same(&handle) => {
                 st.link(key, expiry);
@@ -118,7 +120,7 @@ impl<H: Handle> Cache<H> {
     /// A mark for `evict_one` and `pop_expired`: they pass over sessions placed after it, so
     /// a callback that re-adds what they remove cannot keep them going forever.
     pub fn mark(&self) -> u64 {
-        self.state.lock().next_seq
+        self.state.read().next_seq
     }
 
     /// One eviction for a newcomer: while the count (newcomer included) is at least `limit`,
@@ -126,7 +128,7 @@ impl<H: Handle> Cache<H> {
     /// there is room, when there is no such session, or when it has an empty id (OpenSSL
     /// cannot remove that one by key, and stops).
     pub fn evict_one(&self, limit: usize, mark: u64) -> Option<H> {
-        let mut st = self.state.lock();
+        let mut st = self.state.write();
         if limit == 0 || st.entries.len() < limit {
             return None;
         }
@@ -140,7 +142,7 @@ impl<H: Handle> Cache<H> {
     /// Last step of an add: the newcomer takes its place in the expiry order, if it is still
     /// cached under `key` (a callback during eviction may have removed it).
     pub fn link(&self, key: SessionKey, handle: &H, expiry: Expiry) {
-        let mut st = self.state.lock();
+        let mut st = self.state.write();
         if st.entries.get(&key).is_some_and(|e| e.handle.same(handle) && e.order.is_none()) {
             st.link(key, expiry);
         }
@@ -148,21 +150,21 @@ impl<H: Handle> Cache<H> {
 
     /// Takes out whatever session is cached under `key`.
     pub fn remove(&self, key: &SessionKey) -> Option<H> {
-        self.state.lock().remove(key)
+        self.state.write().remove(key)
     }
 
     pub fn get(&self, key: &SessionKey) -> Option<H> {
-        self.state.lock().entries.get(key).map(|e| e.handle.clone())
+        self.state.read().entries.get(key).map(|e| e.handle.clone())
     }
 
     pub fn contains(&self, key: &SessionKey) -> bool {
-        self.state.lock().entries.contains_key(key)
+        self.state.read().entries.contains_key(key)
     }
 
     /// Moves a cached session to its place for a new expiry, as OpenSSL re-links a session
     /// whose time or timeout changes while it is cached. False if it is not cached under `key`.
     pub fn reposition(&self, key: &SessionKey, handle: &H, expiry: Expiry) -> bool {
-        let mut st = self.state.lock();
+        let mut st = self.state.write();
         if !st.entries.get(key).is_some_and(|e| e.handle.same(handle)) {
             return false;
         }
@@ -174,7 +176,7 @@ impl<H: Handle> Cache<H> {
     /// `expired` holds for it: one step of OpenSSL's flush walk, which stops at the first
     /// session that has not expired.
     pub fn pop_expired(&self, expired: impl Fn(Expiry) -> bool, mark: u64) -> Option<H> {
-        let mut st = self.state.lock();
+        let mut st = self.state.write();
         let (expiry, key) = st.first_before(mark)?;
         if !expired(expiry) {
             return None;
@@ -184,7 +186,7 @@ impl<H: Handle> Cache<H> {
 
     /// The cached keys from the expiry end to the newest, for tests and reports.
     pub fn keys_in_eviction_order(&self) -> Vec<SessionKey> {
-        self.state.lock().order.values().copied().collect()
+        self.state.read().order.values().copied().collect()
     }
 }
 

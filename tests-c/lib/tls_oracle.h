@@ -20,6 +20,15 @@
  *                                       client, then the server
  * The info callback calls trace_point() (defined by the includer, see pairs/pair_common.h) at
  * SSL_CB_HANDSHAKE_START and SSL_CB_HANDSHAKE_DONE.
+ *
+ * Oracle only (real libssl, no native counterpart; used by tests-c/preload/):
+ *   drv_set_version(ctx, version)       pins a context to one protocol version (TLS1_2_VERSION,
+ *                                       TLS1_3_VERSION) instead of the driver's TLS 1.2
+ *   conn_read_tickets(&p)               the client reads what the server sent after the
+ *                                       handshake (TLS 1.3 NewSessionTicket messages, which
+ *                                       make the client's session resumable and run the
+ *                                       client's new-session callback); returns the number of
+ *                                       tickets received, -1 on an error
  */
 #ifndef SESSCACHE_TLS_ORACLE_H
 #define SESSCACHE_TLS_ORACLE_H
@@ -209,6 +218,44 @@ static inline int drv_accept_any(int ok, X509_STORE_CTX *x)
 static inline void conn_set_verify_peer(SSL *s, int on)
 {
     SSL_set_verify(s, on ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, on ? drv_accept_any : NULL);
+}
+
+static inline void drv_set_version(SSL_CTX *ctx, int version)
+{
+    if (!SSL_CTX_set_min_proto_version(ctx, version) || !SSL_CTX_set_max_proto_version(ctx, version))
+        drv_die("drv_set_version");
+}
+
+static inline void drv_count_tickets(int write_p, int version, int content_type, const void *buf, size_t len,
+                                     SSL *ssl, void *arg)
+{
+    (void)version;
+    (void)ssl;
+    if (!write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+        ((const unsigned char *)buf)[0] == SSL3_MT_NEWSESSION_TICKET)
+        ++*(int *)arg;
+}
+
+static inline int conn_read_tickets(struct conn *p)
+{
+    int n = 0;
+    SSL_set_msg_callback(p->c, drv_count_tickets);
+    SSL_set_msg_callback_arg(p->c, &n);
+    for (int i = 0; i < 16; i++) {
+        unsigned char b;
+        int r = SSL_read(p->c, &b, 1);
+        int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(p->c, r);
+        if (r > 0 || (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)) {
+            n = -1; /* no application data is ever sent, and nothing may fail */
+            break;
+        }
+        if (BIO_ctrl_pending(SSL_get_rbio(p->c)) == 0)
+            break;
+    }
+    SSL_set_msg_callback(p->c, NULL);
+    SSL_set_msg_callback_arg(p->c, NULL);
+    ERR_clear_error();
+    return n;
 }
 
 static inline void conn_close(struct conn *p, int shut_c, int shut_s)
