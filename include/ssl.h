@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #define SESSCACHE 1
 /* Marks this header as the one OpenSSL programs include as <openssl/ssl.h>. */
 #ifndef HEADER_SSL_H
@@ -27,8 +28,8 @@ typedef void CRYPTO_EX_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 typedef void CRYPTO_EX_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
 typedef int CRYPTO_EX_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx, long argl, void *argp);
 
-/* Frees what i2d_SSL_SESSION allocated (CRYPTO_free below), as in OpenSSL. */
-#define OPENSSL_free(addr) CRYPTO_free((addr), __FILE__, __LINE__)
+/* Frees what i2d_SSL_SESSION allocated (with malloc), as OPENSSL_free does in OpenSSL. */
+#define OPENSSL_free(addr) free(addr)
 
 
 #define SSL_CTRL_SESS_NUMBER 20
@@ -213,9 +214,6 @@ int i2d_SSL_SESSION(const SSL_SESSION *s, unsigned char **pp);
 // part-way leaves the fields stored so far) and `*a` is returned; with `a` set, `*a`
 // receives the session. NULL on malformed input, leaving `*pp` where it was.
 SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length);
-
-// Frees memory this library allocated for the caller (`OPENSSL_free` in the header).
-void CRYPTO_free(void *ptr, const char *_file, int _line);
 
 // A new application-data index for sessions, with optional callbacks.
 int SSL_SESSION_get_ex_new_index(long argl,

@@ -2,7 +2,9 @@
 //!
 //! - `engine`: the cache and OpenSSL's rules for it, plain safe Rust.
 //! - `session`, `cipher`, `der`: the session's data, the cipher table, the DER codec.
-//! - `capi`: the native C front, one file per area of OpenSSL's API.
+//! - `capi`: the C surface, one file per area of OpenSSL's API; natively it maps onto our own
+//!   objects, preloaded (`preload`) onto libssl's, with our engine as their session cache.
+//! - `report`: SESSCACHE_REPORT, one JSON line per context at exit.
 
 pub mod cipher;
 pub mod der;
@@ -10,3 +12,5 @@ pub mod engine;
 pub mod session;
 
 pub mod capi;
+pub mod preload;
+pub mod report;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Differential scenarios: every tests-c/scenarios/NAME.c is built against the system libssl
 # (the oracle) and against sesscache (native, -I include), and both transcripts must match.
+# The oracle binary is also run with LD_PRELOAD=libsesscache.so (preload mode: libssl's
+# objects, sesscache's cache), and that transcript must match too.
 # Every tests-c/pairs/NAME/ holds oracle.c (libssl) and native.c (sesscache) that must print
 # the same transcript: used where the oracle needs real TLS and native mode drives the
 # sesscache_ handshake hooks instead. Every tests-c/native/NAME.c covers what libssl cannot
@@ -21,6 +23,9 @@ ORACLE_LIBS="-lssl -lcrypto"
 NATIVE_FLAGS="-Iinclude -L$LIBDIR -Wl,-rpath,$LIBDIR"
 NATIVE_LIBS="-lsesscache"
 VALGRIND=${VALGRIND:-1}
+PRELOAD=$LIBDIR/libsesscache.so
+VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible"
+[ "$VALGRIND" = 1 ] || VG=
 mkdir -p "$OUT/oracle" "$OUT/native" "$OUT/transcripts"
 
 names=("$@")
@@ -61,14 +66,16 @@ for name in "${names[@]}"; do
             echo "FAIL $name: transcripts differ (oracle vs native)"; head -40 "$t.diff"; ok=0
         elif [ ! -s "$t.oracle" ]; then
             echo "FAIL $name: empty transcript"; ok=0
-        elif [ "$VALGRIND" = 1 ]; then
-            if ! timeout 600 valgrind -q --error-exitcode=99 --leak-check=full \
-                    --show-leak-kinds=definite,indirect,possible \
-                    --errors-for-leak-kinds=definite,indirect,possible \
-                    "$n" >"$t.valgrind.out" 2>"$t.valgrind"; then
-                echo "FAIL $name: valgrind"; head -40 "$t.valgrind"; ok=0
-            elif ! cmp -s "$t.oracle" "$t.valgrind.out"; then
-                echo "FAIL $name: transcript under valgrind differs"; ok=0
+        elif [ -n "$VG" ] && ! timeout 600 $VG "$n" >"$t.valgrind.out" 2>"$t.valgrind"; then
+            echo "FAIL $name: valgrind"; head -40 "$t.valgrind"; ok=0
+        elif [ -n "$VG" ] && ! cmp -s "$t.oracle" "$t.valgrind.out"; then
+            echo "FAIL $name: transcript under valgrind differs"; ok=0
+        elif [ -n "$osrc" ]; then
+            # Preloaded into the oracle binary (under valgrind too, unless VALGRIND=0).
+            if ! LD_PRELOAD="$PRELOAD" timeout 600 $VG "$o" >"$t.preload" 2>"$t.preload.err"; then
+                echo "FAIL $name: preloaded run failed"; head -40 "$t.preload.err"; ok=0
+            elif ! diff -u "$t.oracle" "$t.preload" >"$t.preload.diff"; then
+                echo "FAIL $name: transcripts differ (oracle vs preloaded)"; head -40 "$t.preload.diff"; ok=0
             fi
         fi
     fi

@@ -27,6 +27,7 @@ impl SSL_CIPHER {
 /// The suite with the two wire bytes at `ptr`, if libssl knows it.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CIPHER_find(ssl: *mut SSL, ptr: *const c_uchar) -> *const SSL_CIPHER {
+    forward!(SSL_CIPHER_find(ssl, ptr));
     guard(std::ptr::null(), || {
         borrow(ssl)?;
         let code = [*borrow(ptr)?, *borrow(ptr.add(1))?];
@@ -37,10 +38,12 @@ pub unsafe extern "C" fn SSL_CIPHER_find(ssl: *mut SSL, ptr: *const c_uchar) -> 
 /// OpenSSL's name for the suite; "(NONE)" for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CIPHER_get_name(c: *const SSL_CIPHER) -> *const c_char {
+    forward!(SSL_CIPHER_get_name(c));
     guard(c"(NONE)".as_ptr(), || Some(SSL_CIPHER::from_c(c)?.name.as_ptr()))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CIPHER_get_id(c: *const SSL_CIPHER) -> c_ulong {
+    forward!(SSL_CIPHER_get_id(c));
     guard(0, || Some(c_ulong::from(SSL_CIPHER::from_c(c)?.id)))
 }

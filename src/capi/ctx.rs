@@ -94,14 +94,29 @@ impl SSL_CTX {
         }
         // The remove callback may read the context's data: flush while it is whole.
         ctx.cache.flush(0, &ctx.hooks(std::ptr::null_mut()));
+        crate::report::retire(ctx);
         drop(Arc::from_raw(p));
     }
 }
+
+impl crate::report::Reported for SSL_CTX {
+    fn line(&self) -> String {
+        let statistic = |cmd| match cmd {
+            SSL_CTRL_SESS_NUMBER => self.cache.number(),
+            _ => self.cache.counter(COUNTERS[(cmd - SSL_CTRL_SESS_CONNECT) as usize]),
+        };
+        crate::report::line("native", statistic, self.cache.stored(), self.cache.served())
+    }
+}
+
+/// The engine's counters in SSL_CTRL_SESS_CONNECT .. SSL_CTRL_SESS_CACHE_FULL order.
+const COUNTERS: [Counter; 11] = Counter::ALL;
 
 // ---- life cycle ----
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_new(method: *const SSL_METHOD) -> *mut SSL_CTX {
+    preload!(SSL_CTX_new(method), std::ptr::null_mut(), |rt| crate::preload::ctx::ctx_new(rt, method));
     guard(std::ptr::null_mut(), || {
         let method = borrow(method)?;
         let ctx = Arc::new_cyclic(|me| SSL_CTX {
@@ -112,12 +127,15 @@ pub unsafe extern "C" fn SSL_CTX_new(method: *const SSL_METHOD) -> *mut SSL_CTX 
             sid_ctx: Mutex::new(ShortBytes::default()),
             callbacks: RwLock::new(Callbacks::default()),
         });
+        let weak: std::sync::Weak<SSL_CTX> = Arc::downgrade(&ctx);
+        crate::report::register(weak);
         Some(Arc::into_raw(ctx) as *mut SSL_CTX)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_up_ref(ctx: *mut SSL_CTX) -> c_int {
+    forward!(SSL_CTX_up_ref(ctx));
     guard(0, || {
         borrow(ctx)?.up_ref();
         Some(1)
@@ -126,6 +144,7 @@ pub unsafe extern "C" fn SSL_CTX_up_ref(ctx: *mut SSL_CTX) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_free(ctx: *mut SSL_CTX) {
+    forward!(SSL_CTX_free(ctx));
     guard_void(|| {
         SSL_CTX::release(ctx);
         Some(())
@@ -136,24 +155,16 @@ pub unsafe extern "C" fn SSL_CTX_free(ctx: *mut SSL_CTX) {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_ctrl(ctx: *mut SSL_CTX, cmd: c_int, larg: c_long, parg: *mut c_void) -> c_long {
+    preload!(SSL_CTX_ctrl(ctx, cmd, larg, parg), 0, |rt| crate::preload::ctx::ctrl(rt, ctx, cmd, larg, parg));
     // No cache command takes a pointer argument.
     let _ = parg;
     guard(0, || {
         let cache = &borrow(ctx)?.cache;
-        let counter = |c| Some(cache.counter(c) as c_long);
         match cmd {
             SSL_CTRL_SESS_NUMBER => Some(cache.number() as c_long),
-            SSL_CTRL_SESS_CONNECT => counter(Counter::Connect),
-            SSL_CTRL_SESS_CONNECT_GOOD => counter(Counter::ConnectGood),
-            SSL_CTRL_SESS_CONNECT_RENEGOTIATE => counter(Counter::ConnectRenegotiate),
-            SSL_CTRL_SESS_ACCEPT => counter(Counter::Accept),
-            SSL_CTRL_SESS_ACCEPT_GOOD => counter(Counter::AcceptGood),
-            SSL_CTRL_SESS_ACCEPT_RENEGOTIATE => counter(Counter::AcceptRenegotiate),
-            SSL_CTRL_SESS_HIT => counter(Counter::Hit),
-            SSL_CTRL_SESS_CB_HIT => counter(Counter::CbHit),
-            SSL_CTRL_SESS_MISSES => counter(Counter::Miss),
-            SSL_CTRL_SESS_TIMEOUTS => counter(Counter::Timeout),
-            SSL_CTRL_SESS_CACHE_FULL => counter(Counter::CacheFull),
+            SSL_CTRL_SESS_CONNECT..=SSL_CTRL_SESS_CACHE_FULL => {
+                Some(cache.counter(COUNTERS[(cmd - SSL_CTRL_SESS_CONNECT) as usize]) as c_long)
+            }
             SSL_CTRL_SET_SESS_CACHE_SIZE => Some(cache.set_cache_size(larg as i64) as c_long),
             SSL_CTRL_GET_SESS_CACHE_SIZE => Some(cache.cache_size() as c_long),
             SSL_CTRL_SET_SESS_CACHE_MODE => Some(cache.set_mode(larg as i64) as c_long),
@@ -189,17 +200,20 @@ pub unsafe extern "C" fn SSL_CTX_sess_get_cache_size(ctx: *mut SSL_CTX) -> c_lon
 /// becomes 0) unless it is 0, when the method's default applies.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_set_timeout(ctx: *mut SSL_CTX, t: c_long) -> c_long {
+    forward!(SSL_CTX_set_timeout(ctx, t));
     guard(0, || Some(borrow(ctx)?.cache.set_timeout(t as i64) as c_long))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_get_timeout(ctx: *const SSL_CTX) -> c_long {
+    forward!(SSL_CTX_get_timeout(ctx));
     guard(0, || Some(borrow(ctx)?.cache.timeout() as c_long))
 }
 
 /// At most 32 bytes; connections made afterwards start with it.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_set_session_id_context(ctx: *mut SSL_CTX, sid_ctx: *const c_uchar, len: c_uint) -> c_int {
+    forward!(SSL_CTX_set_session_id_context(ctx, sid_ctx, len));
     guard(0, || {
         let value = ShortBytes::new(bytes(sid_ctx, len as usize)?)?;
         borrow(ctx)?.sid_ctx.lock().assign(value.as_slice());
@@ -213,6 +227,7 @@ pub unsafe extern "C" fn SSL_CTX_set_session_id_context(ctx: *mut SSL_CTX, sid_c
 /// callback for each, oldest expiry first.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_flush_sessions(ctx: *mut SSL_CTX, t: c_long) {
+    preload!(SSL_CTX_flush_sessions(ctx, t), (), |rt| crate::preload::ctx::flush(rt, ctx, t));
     guard_void(|| {
         let ctx = borrow(ctx)?;
         ctx.cache.flush(t as i64, &ctx.hooks(std::ptr::null_mut()));
@@ -223,6 +238,7 @@ pub unsafe extern "C" fn SSL_CTX_flush_sessions(ctx: *mut SSL_CTX, t: c_long) {
 /// 1 when the session is newly cached, 0 when this very session already was.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_add_session(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> c_int {
+    preload!(SSL_CTX_add_session(ctx, s), 0, |rt| crate::preload::ctx::add_session(rt, ctx, s));
     guard(0, || {
         let ctx = borrow(ctx)?;
         let session = SessionRef::from_borrowed(s)?;
@@ -233,6 +249,7 @@ pub unsafe extern "C" fn SSL_CTX_add_session(ctx: *mut SSL_CTX, s: *mut SSL_SESS
 /// 1 when a session with this one's key was cached and is now removed.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_remove_session(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> c_int {
+    preload!(SSL_CTX_remove_session(ctx, s), 0, |rt| crate::preload::ctx::remove_session(rt, ctx, s));
     guard(0, || {
         let ctx = borrow(ctx)?;
         let session = SessionRef::from_borrowed(s)?;

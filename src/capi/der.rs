@@ -1,10 +1,12 @@
 //! `i2d_SSL_SESSION` / `d2i_SSL_SESSION` over the codec in `crate::der`, with OpenSSL's
-//! pointer conventions, and `CRYPTO_free` for the buffers `i2d` allocates.
+//! pointer conventions. A buffer `i2d` allocates comes from malloc: the header's
+//! OPENSSL_free frees it. (Exporting CRYPTO_free instead would put us on libcrypto's every
+//! free once preloaded.)
 
-use std::ffi::{c_char, c_int, c_long, c_uchar, c_void};
+use std::ffi::{c_int, c_long, c_uchar};
 
 use super::session::SSL_SESSION;
-use super::{borrow, bytes, guard, guard_void, now};
+use super::{borrow, bytes, guard, now};
 use crate::der;
 
 /// With `pp` NULL, the length; with `*pp` NULL, a new buffer (free it with OPENSSL_free) in
@@ -12,6 +14,7 @@ use crate::der;
 /// cipher, as OpenSSL.
 #[no_mangle]
 pub unsafe extern "C" fn i2d_SSL_SESSION(s: *const SSL_SESSION, pp: *mut *mut c_uchar) -> c_int {
+    forward!(i2d_SSL_SESSION(s, pp));
     guard(0, || {
         let encoded = der::encode(&borrow(s)?.fields())?;
         let len = c_int::try_from(encoded.len()).ok()?;
@@ -37,6 +40,7 @@ pub unsafe extern "C" fn i2d_SSL_SESSION(s: *const SSL_SESSION, pp: *mut *mut c_
 /// receives the session. NULL on malformed input, leaving `*pp` where it was.
 #[no_mangle]
 pub unsafe extern "C" fn d2i_SSL_SESSION(a: *mut *mut SSL_SESSION, pp: *mut *const c_uchar, length: c_long) -> *mut SSL_SESSION {
+    forward!(d2i_SSL_SESSION(a, pp, length));
     guard(std::ptr::null_mut(), || {
         let input_ptr = *pp.as_ref()?;
         let input = bytes(input_ptr, usize::try_from(length).ok()?)?;
@@ -58,13 +62,3 @@ pub unsafe extern "C" fn d2i_SSL_SESSION(a: *mut *mut SSL_SESSION, pp: *mut *con
         Some(result)
     })
 }
-
-/// Frees memory this library allocated for the caller (`OPENSSL_free` in the header).
-#[no_mangle]
-pub unsafe extern "C" fn CRYPTO_free(ptr: *mut c_void, _file: *const c_char, _line: c_int) {
-    guard_void(|| {
-        libc::free(ptr);
-        Some(())
-    })
-}
-

@@ -120,6 +120,21 @@ pub unsafe extern "C" fn SSL_SESSION_get_ex_new_index(
     >,
     free_func: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void)>,
 ) -> c_int {
+    if let Some(real) = crate::preload::real() {
+        // A macro over CRYPTO_get_ex_new_index in OpenSSL, for the SSL_SESSION class (2).
+        // SAFETY: the same callbacks, passed as the untyped pointers libcrypto takes; an
+        // Option of a function pointer has the pointer's layout.
+        return unsafe {
+            (real.CRYPTO_get_ex_new_index)(
+                2,
+                argl,
+                argp,
+                std::mem::transmute::<_, *mut c_void>(new_func),
+                std::mem::transmute::<_, *mut c_void>(dup_func),
+                std::mem::transmute::<_, Option<crate::preload::real::ExFree>>(free_func),
+            )
+        };
+    }
     guard(-1, || {
         let mut indexes = INDEXES.lock();
         if indexes.is_empty() {

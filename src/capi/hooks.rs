@@ -7,13 +7,19 @@
 //!         -> handshake_finish
 //! client: handshake_start -> client_resume (id in ServerHello) -> handshake_finish
 //! ```
-//! No lock is held while they call the application's callbacks.
+//! No lock is held while they call the application's callbacks. Preloaded, libssl runs the
+//! handshake itself, so the hooks refuse (their failure value).
 
 use std::ffi::{c_int, c_uchar, c_uint};
 
 use super::ssl::SSL;
 use super::session::SSL_SESSION;
 use super::{borrow, bytes, guard, now};
+use crate::preload::{mode, Mode};
+
+fn native() -> bool {
+    matches!(mode(), Mode::Native)
+}
 use crate::engine::{HandshakeSession, Peer, Resume, Role, SessionKey, DEFAULT_CTX_TIMEOUT};
 use crate::session::{SessionFields, ShortBytes, MAX_SESSION_ID_LEN};
 
@@ -41,6 +47,9 @@ impl PeerCopy {
 /// handshake. Returns 1.
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_handshake_start(s: *mut SSL, version: c_int) -> c_int {
+    if !native() {
+        return 0;
+    }
     guard(0, || {
         let ssl = borrow(s)?;
         let (role, renegotiation, offerable) = {
@@ -69,6 +78,9 @@ pub unsafe extern "C" fn sesscache_handshake_start(s: *mut SSL, version: c_int) 
 /// fail (SSL_VERIFY_PEER with no session id context).
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_server_resume(s: *mut SSL, id: *const c_uchar, id_len: c_uint) -> c_int {
+    if !native() {
+        return -1;
+    }
     guard(-1, || {
         let ssl = borrow(s)?;
         let id = bytes(id, id_len as usize)?;
@@ -93,6 +105,9 @@ pub unsafe extern "C" fn sesscache_server_resume(s: *mut SSL, id: *const c_uchar
 /// gives a bad length or an id already cached.
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_server_new_session(s: *mut SSL) -> c_int {
+    if !native() {
+        return 0;
+    }
     guard(0, || {
         let ssl = borrow(s)?;
         let mut id = generate_session_id(ssl)?;
@@ -110,6 +125,9 @@ pub unsafe extern "C" fn sesscache_server_new_session(s: *mut SSL) -> c_int {
 /// returns 0.
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_client_resume(s: *mut SSL, server_id: *const c_uchar, id_len: c_uint) -> c_int {
+    if !native() {
+        return -1;
+    }
     guard(-1, || {
         let ssl = borrow(s)?;
         let server_id = bytes(server_id, id_len as usize)?;
@@ -138,6 +156,9 @@ pub unsafe extern "C" fn sesscache_client_resume(s: *mut SSL, server_id: *const 
 /// Returns 1, 0 if the connection has no session.
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_handshake_finish(s: *mut SSL) -> c_int {
+    if !native() {
+        return 0;
+    }
     guard(0, || {
         let ssl = borrow(s)?;
         let peer = PeerCopy::of(ssl);
@@ -157,6 +178,9 @@ pub unsafe extern "C" fn sesscache_handshake_finish(s: *mut SSL) -> c_int {
 /// resumable, remove callback), as libssl does on either side. Returns 1.
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_fatal_alert(s: *mut SSL) -> c_int {
+    if !native() {
+        return 0;
+    }
     guard(0, || {
         let ssl = borrow(s)?;
         let session = ssl.conn().session.clone();
@@ -171,6 +195,9 @@ pub unsafe extern "C" fn sesscache_fatal_alert(s: *mut SSL) -> c_int {
 /// may store and resume. Returns 1.
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_set_verify_peer(s: *mut SSL, on: c_int) -> c_int {
+    if !native() {
+        return 0;
+    }
     guard(0, || {
         borrow(s)?.conn().verify_peer = on != 0;
         Some(1)
@@ -181,6 +208,9 @@ pub unsafe extern "C" fn sesscache_set_verify_peer(s: *mut SSL, on: c_int) -> c_
 /// SSL_shutdown). Returns 1.
 #[no_mangle]
 pub unsafe extern "C" fn sesscache_shutdown(s: *mut SSL) -> c_int {
+    if !native() {
+        return 0;
+    }
     guard(0, || {
         borrow(s)?.conn().shutdown_sent = true;
         Some(1)

@@ -14,15 +14,18 @@ static TLS_CLIENT: SSL_METHOD = SSL_METHOD { initial_role: Role::Client };
 
 #[no_mangle]
 pub extern "C" fn TLS_method() -> *const SSL_METHOD {
+    forward!(TLS_method());
     &TLS_GENERIC
 }
 
 #[no_mangle]
 pub extern "C" fn TLS_server_method() -> *const SSL_METHOD {
+    forward!(TLS_server_method());
     &TLS_SERVER
 }
 
 #[no_mangle]
 pub extern "C" fn TLS_client_method() -> *const SSL_METHOD {
+    forward!(TLS_client_method());
     &TLS_CLIENT
 }

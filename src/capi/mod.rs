@@ -8,6 +8,30 @@
 
 #![allow(non_camel_case_types, non_snake_case, clippy::missing_safety_doc)]
 
+/// Preloaded or passing through: the call goes on to libssl's function of the same name
+/// (`real` names another one where OpenSSL has only a macro).
+macro_rules! forward {
+    ($name:ident($($arg:expr),*)) => {
+        if let Some(real) = crate::preload::real() {
+            // SAFETY: libssl's own function, given the caller's arguments.
+            return unsafe { (real.$name)($($arg),*) };
+        }
+    };
+}
+
+/// Preloaded: the preload front's version of a cache function (guarded like every entry);
+/// passing through: libssl's; native: the body that follows.
+macro_rules! preload {
+    ($name:ident($($arg:expr),*), $error:expr, |$rt:ident| $body:expr) => {
+        match crate::preload::mode() {
+            crate::preload::Mode::Native => {}
+            // SAFETY: libssl's own function, given the caller's arguments.
+            crate::preload::Mode::PassThrough(real) => return unsafe { (real.$name)($($arg),*) },
+            crate::preload::Mode::Preload($rt) => return crate::capi::guard($error, || Some($body)),
+        }
+    };
+}
+
 pub mod callbacks;
 pub mod cipher;
 pub mod ctx;

@@ -139,11 +139,13 @@ unsafe fn retime(s: *const SSL_SESSION, change: impl FnOnce(&mut SessionFields))
 
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
+    forward!(SSL_SESSION_new());
     guard(std::ptr::null_mut(), || Some(SSL_SESSION::with_fields(SessionFields::new(now())).into_raw()))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_free(s: *mut SSL_SESSION) {
+    forward!(SSL_SESSION_free(s));
     guard_void(|| {
         drop(SessionRef::from_owned(s)?);
         Some(())
@@ -152,6 +154,7 @@ pub unsafe extern "C" fn SSL_SESSION_free(s: *mut SSL_SESSION) {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_up_ref(s: *mut SSL_SESSION) -> c_int {
+    forward!(SSL_SESSION_up_ref(s));
     guard(0, || {
         SessionRef::from_borrowed(s)?.into_raw();
         Some(1)
@@ -161,6 +164,7 @@ pub unsafe extern "C" fn SSL_SESSION_up_ref(s: *mut SSL_SESSION) -> c_int {
 /// A new session with the same contents (ticket included); it is in no cache.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
+    forward!(SSL_SESSION_dup(src));
     guard(std::ptr::null_mut(), || {
         let src = borrow(src)?;
         let copy = SSL_SESSION::with_fields(src.fields().clone());
@@ -177,6 +181,7 @@ pub unsafe extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SE
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get_id(s: *const SSL_SESSION, len: *mut c_uint) -> *const c_uchar {
+    forward!(SSL_SESSION_get_id(s, len));
     guard(std::ptr::null(), || {
         let f = borrow(s)?.fields();
         if let Some(len) = len.as_mut() {
@@ -188,6 +193,7 @@ pub unsafe extern "C" fn SSL_SESSION_get_id(s: *const SSL_SESSION, len: *mut c_u
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set1_id(s: *mut SSL_SESSION, sid: *const c_uchar, sid_len: c_uint) -> c_int {
+    forward!(SSL_SESSION_set1_id(s, sid, sid_len));
     guard(0, || {
         // Copied out first: `sid` may point into this session's own buffer.
         let id = ShortBytes::new(bytes(sid, sid_len as usize)?)?;
@@ -198,6 +204,7 @@ pub unsafe extern "C" fn SSL_SESSION_set1_id(s: *mut SSL_SESSION, sid: *const c_
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_id_context(s: *const SSL_SESSION, len: *mut c_uint) -> *const c_uchar {
+    forward!(SSL_SESSION_get0_id_context(s, len));
     guard(std::ptr::null(), || {
         let f = borrow(s)?.fields();
         if let Some(len) = len.as_mut() {
@@ -209,6 +216,7 @@ pub unsafe extern "C" fn SSL_SESSION_get0_id_context(s: *const SSL_SESSION, len:
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set1_id_context(s: *mut SSL_SESSION, sid_ctx: *const c_uchar, len: c_uint) -> c_int {
+    forward!(SSL_SESSION_set1_id_context(s, sid_ctx, len));
     guard(0, || {
         let ctx = ShortBytes::new(bytes(sid_ctx, len as usize)?)?;
         borrow(s)?.fields().sid_ctx.assign(ctx.as_slice());
@@ -220,12 +228,14 @@ pub unsafe extern "C" fn SSL_SESSION_set1_id_context(s: *mut SSL_SESSION, sid_ct
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
+    forward!(SSL_SESSION_get_time(s));
     guard(0, || Some(borrow(s)?.fields().time as c_long))
 }
 
 /// Returns `t`; a cached session moves to its new place in the expiry order.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) -> c_long {
+    preload!(SSL_SESSION_set_time(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_time)(s, t); crate::preload::ctx::retimed(rt, s); r });
     guard(0, || {
         retime(s, |f| f.time = t as i64)?;
         Some(t)
@@ -234,12 +244,14 @@ pub unsafe extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) ->
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long {
+    forward!(SSL_SESSION_get_timeout(s));
     guard(0, || Some(borrow(s)?.fields().timeout as c_long))
 }
 
 /// A negative timeout is refused with 0; otherwise 1.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long {
+    preload!(SSL_SESSION_set_timeout(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_timeout)(s, t); crate::preload::ctx::retimed(rt, s); r });
     guard(0, || {
         if t < 0 {
             return None;
@@ -253,11 +265,13 @@ pub unsafe extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long)
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get_protocol_version(s: *const SSL_SESSION) -> c_int {
+    forward!(SSL_SESSION_get_protocol_version(s));
     guard(0, || Some(borrow(s)?.fields().ssl_version))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_protocol_version(s: *mut SSL_SESSION, version: c_int) -> c_int {
+    forward!(SSL_SESSION_set_protocol_version(s, version));
     guard(0, || {
         borrow(s)?.fields().ssl_version = version;
         Some(1)
@@ -267,6 +281,7 @@ pub unsafe extern "C" fn SSL_SESSION_set_protocol_version(s: *mut SSL_SESSION, v
 /// At most 512 bytes, the size of OpenSSL 3.0's buffer.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set1_master_key(s: *mut SSL_SESSION, key: *const c_uchar, len: usize) -> c_int {
+    forward!(SSL_SESSION_set1_master_key(s, key, len));
     guard(0, || {
         if len > MAX_MASTER_KEY_LEN {
             return None;
@@ -280,6 +295,7 @@ pub unsafe extern "C" fn SSL_SESSION_set1_master_key(s: *mut SSL_SESSION, key: *
 /// With `outlen` 0, the key's length; otherwise copies up to `outlen` bytes and returns how many.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: *mut c_uchar, outlen: usize) -> usize {
+    forward!(SSL_SESSION_get_master_key(s, out, outlen));
     guard(0, || {
         let f = borrow(s)?.fields();
         if outlen == 0 {
@@ -298,12 +314,14 @@ pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: 
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_hostname(s: *const SSL_SESSION) -> *const c_char {
+    forward!(SSL_SESSION_get0_hostname(s));
     guard(std::ptr::null(), || Some(borrow(s)?.fields().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr())))
 }
 
 /// NULL clears the hostname.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname: *const c_char) -> c_int {
+    forward!(SSL_SESSION_set1_hostname(s, hostname));
     guard(0, || {
         let s = borrow(s)?;
         let name = if hostname.is_null() { None } else { Some(CStr::from_ptr(hostname).to_owned()) };
@@ -314,11 +332,13 @@ pub unsafe extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_CIPHER {
+    forward!(SSL_SESSION_get0_cipher(s));
     guard(std::ptr::null(), || Some(SSL_CIPHER::to_c(borrow(s)?.fields().cipher)))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *const SSL_CIPHER) -> c_int {
+    forward!(SSL_SESSION_set_cipher(s, cipher));
     guard(0, || {
         let cipher = SSL_CIPHER::from_c(cipher);
         let mut f = borrow(s)?.fields();
@@ -333,6 +353,7 @@ pub unsafe extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *co
 /// Resumable while no cache has dropped it and it has an id (or a ticket) to resume by.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_is_resumable(s: *const SSL_SESSION) -> c_int {
+    forward!(SSL_SESSION_is_resumable(s));
     guard(0, || {
         let s = borrow(s)?;
         let f = s.fields();
@@ -345,10 +366,12 @@ pub unsafe extern "C" fn SSL_SESSION_is_resumable(s: *const SSL_SESSION) -> c_in
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_ex_data(s: *mut SSL_SESSION, idx: c_int, arg: *mut c_void) -> c_int {
+    forward!(SSL_SESSION_set_ex_data(s, idx, arg));
     guard(0, || Some(borrow(s)?.ex_data.set(idx, arg) as c_int))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get_ex_data(s: *const SSL_SESSION, idx: c_int) -> *mut c_void {
+    forward!(SSL_SESSION_get_ex_data(s, idx));
     guard(std::ptr::null_mut(), || Some(borrow(s)?.ex_data.get(idx)))
 }

@@ -60,6 +60,7 @@ impl SSL {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_new(ctx: *mut SSL_CTX) -> *mut SSL {
+    forward!(SSL_new(ctx));
     guard(std::ptr::null_mut(), || {
         let ctx_ref = borrow(ctx)?;
         let ctx_arc = ctx_ref.weak().upgrade()?;
@@ -82,6 +83,7 @@ pub unsafe extern "C" fn SSL_new(ctx: *mut SSL_CTX) -> *mut SSL {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_free(s: *mut SSL) {
+    forward!(SSL_free(s));
     guard_void(|| {
         borrow(s)?.clear_bad_session();
         let ssl = Box::from_raw(s);
@@ -95,18 +97,21 @@ pub unsafe extern "C" fn SSL_free(s: *mut SSL) {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_get_SSL_CTX(s: *const SSL) -> *mut SSL_CTX {
+    forward!(SSL_get_SSL_CTX(s));
     guard(std::ptr::null_mut(), || Some(borrow(s)?.ctx.as_ptr()))
 }
 
 /// The negotiated protocol version; TLS1_3_VERSION before a handshake, as libssl 3.0.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_version(s: *const SSL) -> c_int {
+    forward!(SSL_version(s));
     guard(0, || Some(borrow(s)?.conn().version))
 }
 
 /// The session to offer (client) or NULL; the connection takes its own reference.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_set_session(s: *mut SSL, session: *mut SSL_SESSION) -> c_int {
+    forward!(SSL_set_session(s, session));
     guard(0, || {
         let ssl = borrow(s)?;
         let new = SessionRef::from_borrowed(session);
@@ -120,29 +125,34 @@ pub unsafe extern "C" fn SSL_set_session(s: *mut SSL, session: *mut SSL_SESSION)
 /// The connection's session, borrowed (no reference taken).
 #[no_mangle]
 pub unsafe extern "C" fn SSL_get_session(s: *const SSL) -> *mut SSL_SESSION {
+    forward!(SSL_get_session(s));
     guard(std::ptr::null_mut(), || Some(borrow(s)?.conn().session.as_ref().map_or(std::ptr::null_mut(), |x| x.as_ptr())))
 }
 
 /// A macro for `SSL_get_session` in OpenSSL.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_get0_session(s: *const SSL) -> *mut SSL_SESSION {
+    forward!(SSL_get_session(s));
     SSL_get_session(s)
 }
 
 /// The connection's session with a new reference for the caller.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_get1_session(s: *mut SSL) -> *mut SSL_SESSION {
+    forward!(SSL_get1_session(s));
     guard(std::ptr::null_mut(), || Some(borrow(s)?.conn().session.clone().map_or(std::ptr::null_mut(), |x| x.into_raw())))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_session_reused(s: *const SSL) -> c_int {
+    forward!(SSL_session_reused(s));
     guard(0, || Some(borrow(s)?.conn().hit as c_int))
 }
 
 /// At most 32 bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_set_session_id_context(s: *mut SSL, sid_ctx: *const c_uchar, len: c_uint) -> c_int {
+    forward!(SSL_set_session_id_context(s, sid_ctx, len));
     guard(0, || {
         let value = ShortBytes::new(bytes(sid_ctx, len as usize)?)?;
         borrow(s)?.conn().sid_ctx.assign(value.as_slice());
@@ -152,6 +162,7 @@ pub unsafe extern "C" fn SSL_set_session_id_context(s: *mut SSL, sid_ctx: *const
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_set_connect_state(s: *mut SSL) {
+    forward!(SSL_set_connect_state(s));
     guard_void(|| {
         let mut c = borrow(s)?.conn();
         c.role = Role::Client;
@@ -162,6 +173,7 @@ pub unsafe extern "C" fn SSL_set_connect_state(s: *mut SSL) {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_set_accept_state(s: *mut SSL) {
+    forward!(SSL_set_accept_state(s));
     guard_void(|| {
         let mut c = borrow(s)?.conn();
         c.role = Role::Server;
@@ -173,6 +185,7 @@ pub unsafe extern "C" fn SSL_set_accept_state(s: *mut SSL) {
 /// 1 if the context caches a session under this id for the connection's current version.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_has_matching_session_id(s: *const SSL, id: *const c_uchar, id_len: c_uint) -> c_int {
+    preload!(SSL_has_matching_session_id(s, id, id_len), 0, |rt| crate::preload::ctx::has_matching_session_id(rt, s, id, id_len));
     guard(0, || {
         let ssl = borrow(s)?;
         let version = ssl.conn().version;

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
+
 use super::cache::{AddStart, Cache, Handle};
 use super::{CacheMode, Counter, Expiry, SessionKey, Stats};
 
@@ -44,6 +45,9 @@ pub struct Context<H> {
     mode: AtomicU32,
     cache_size: AtomicU64,
     timeout: AtomicI64,
+    /// Sessions the cache took in, and lookups it answered with a session: for reports.
+    stored: AtomicU64,
+    served: AtomicU64,
 }
 
 impl<H: Session> Default for Context<H> {
@@ -54,6 +58,8 @@ impl<H: Session> Default for Context<H> {
             mode: AtomicU32::new(CacheMode::SERVER.bits()),
             cache_size: AtomicU64::new(DEFAULT_CACHE_SIZE),
             timeout: AtomicI64::new(DEFAULT_CTX_TIMEOUT),
+            stored: AtomicU64::new(0),
+            served: AtomicU64::new(0),
         }
     }
 }
@@ -97,6 +103,20 @@ impl<H: Session> Context<H> {
     pub fn counter(&self, c: Counter) -> i64 {
         self.stats.get(c)
     }
+    /// Counts an event a front observed (a preloaded libssl's lookup, say).
+    pub fn count(&self, c: Counter) {
+        self.stats.bump(c)
+    }
+    pub fn stored(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
+    }
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+    /// A lookup was answered from the cache.
+    pub fn note_served(&self) {
+        self.served.fetch_add(1, Ordering::Relaxed);
+    }
 
     // ---- the cache operations of ssl_sess.c ----
 
@@ -127,6 +147,7 @@ impl<H: Session> Context<H> {
         }
         self.cache.link(key, session, expiry);
         hooks.added(session, key);
+        self.stored.fetch_add(1, Ordering::Relaxed);
         true
     }
 

@@ -60,8 +60,9 @@ impl<H: HandshakeSession> Context<H> {
         let mut found = None;
         if !self.mode().contains(CacheMode::NO_INTERNAL_LOOKUP) {
             found = self.get(&key);
-            if found.is_none() {
-                self.stats.bump(Counter::Miss);
+            match found {
+                Some(_) => self.note_served(),
+                None => self.stats.bump(Counter::Miss),
             }
         }
         if found.is_none() {

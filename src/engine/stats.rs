@@ -19,6 +19,7 @@ pub enum Counter {
 }
 
 impl Counter {
+    /// In the order of their SSL_CTRL_SESS_* commands (21 to 31).
     pub const ALL: [Counter; 11] = [
         Counter::Connect,
         Counter::ConnectGood,

@@ -1,0 +1,376 @@
+//! A libssl context with our engine as its session cache.
+//!
+//! libssl's own cache is switched off on the real context (SSL_SESS_CACHE_NO_INTERNAL) and
+//! three trampolines are installed as its external-cache callbacks:
+//! - `on_get` answers libssl's lookups from the engine, then from the application's get
+//!   callback, as libssl's internal lookup would;
+//! - `on_new` stores what libssl would have stored, then offers the session to the
+//!   application's new-session callback;
+//! - `on_remove` is reached whenever libssl removes a session (expired, failed connection,
+//!   fatal alert, or our own `SSL_CTX_remove_session`): the engine drops it and the
+//!   application's remove callback runs.
+//! The application's mode, size and callbacks live here; libssl sees only the bits that steer
+//! its handshake (CLIENT, SERVER, NO_AUTO_CLEAR).
+
+use std::cell::Cell;
+use std::ffi::{c_int, c_long, c_uchar, c_uint, c_void};
+use std::sync::{Arc, Weak};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::session::RealSession;
+use super::Runtime;
+use crate::capi::callbacks::{sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb};
+use crate::capi::ctx::*;
+use crate::capi::now;
+use crate::capi::session::SSL_SESSION;
+use crate::capi::ssl::SSL;
+use crate::engine::{CacheMode, Context, Counter, Hooks, Session, SessionKey};
+use crate::report;
+
+/// The application's callbacks, which libssl never sees.
+#[derive(Clone, Copy, Default)]
+struct AppCallbacks {
+    new_session: sesscache_new_session_cb,
+    remove_session: sesscache_remove_session_cb,
+    get_session: sesscache_get_session_cb,
+}
+
+pub struct PreloadCtx {
+    rt: &'static Runtime,
+    /// The real context, as an address (it outlives this state: freed only after its ex_data).
+    ctx: usize,
+    engine: Context<RealSession>,
+    callbacks: RwLock<AppCallbacks>,
+}
+
+/// Every live preloaded context, for moving a re-timed session and for the exit report.
+static LIVE: Mutex<Vec<Weak<PreloadCtx>>> = parking_lot::const_mutex(Vec::new());
+
+thread_local! {
+    /// What the engine found when `on_remove` ran for our own `SSL_CTX_remove_session`.
+    static LAST_REMOVED: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// The application's remove callback, bound to the real context.
+struct AppHooks {
+    ctx: *mut SSL_CTX,
+    remove: sesscache_remove_session_cb,
+}
+
+impl Hooks<RealSession> for AppHooks {
+    fn removed(&self, session: &RealSession) {
+        if let Some(cb) = self.remove {
+            // SAFETY: the application's callback with live objects; no lock is held.
+            unsafe { cb(self.ctx, session.as_ptr()) };
+        }
+    }
+}
+
+impl PreloadCtx {
+    fn real_ctx(&self) -> *mut SSL_CTX {
+        self.ctx as *mut SSL_CTX
+    }
+    fn hooks(&self) -> AppHooks {
+        AppHooks { ctx: self.real_ctx(), remove: self.callbacks.read().remove_session }
+    }
+    fn real_ctrl(&self, cmd: c_int, larg: c_long) -> c_long {
+        // SAFETY: the real context is alive while this state is.
+        unsafe { (self.rt.real.SSL_CTX_ctrl)(self.real_ctx(), cmd, larg, std::ptr::null_mut()) }
+    }
+
+    /// A statistic as plain libssl would answer it. libssl's handshake counters are right as
+    /// they are; the cache's own come from the engine; libssl counts client-side misses while
+    /// the engine counts the server's lookups that found nothing.
+    fn statistic(&self, cmd: c_int) -> c_long {
+        match cmd {
+            SSL_CTRL_SESS_NUMBER => self.engine.number() as c_long,
+            SSL_CTRL_SESS_CB_HIT => self.engine.counter(Counter::CbHit) as c_long,
+            SSL_CTRL_SESS_CACHE_FULL => self.engine.counter(Counter::CacheFull) as c_long,
+            SSL_CTRL_SESS_MISSES => self.real_ctrl(cmd, 0) + self.engine.counter(Counter::Miss) as c_long,
+            _ => self.real_ctrl(cmd, 0),
+        }
+    }
+
+    /// libssl sees the application's CLIENT, SERVER and NO_AUTO_CLEAR bits, never its own
+    /// internal lookup or store.
+    fn apply_mode(&self, mode: u32) {
+        let internal = CacheMode::NO_INTERNAL.bits();
+        self.real_ctrl(SSL_CTRL_SET_SESS_CACHE_MODE, c_long::from((mode & !internal) | internal));
+    }
+
+    fn add(&self, session: &RealSession) -> bool {
+        self.engine.add(session, now(), &self.hooks())
+    }
+}
+
+impl report::Reported for PreloadCtx {
+    fn line(&self) -> String {
+        report::line("preload", |cmd| self.statistic(cmd) as i64, self.engine.stored(), self.engine.served())
+    }
+}
+
+/// The engine state of a real context, if it was made by our `SSL_CTX_new`.
+pub fn state(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<Arc<PreloadCtx>> {
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: a live real context; the slot holds an `Arc` pointer we put there, or NULL.
+    unsafe {
+        let p = (rt.real.SSL_CTX_get_ex_data)(ctx, rt.ctx_index) as *const PreloadCtx;
+        if p.is_null() {
+            return None;
+        }
+        Arc::increment_strong_count(p);
+        Some(Arc::from_raw(p))
+    }
+}
+
+/// The context whose cache serves a connection. libssl uses the context the connection was
+/// made with even after SSL_set_SSL_CTX; we use the current one (see the README).
+fn state_of_ssl(rt: &'static Runtime, ssl: *const SSL) -> Option<Arc<PreloadCtx>> {
+    // SAFETY: a live real connection.
+    state(rt, unsafe { (rt.real.SSL_get_SSL_CTX)(ssl) })
+}
+
+// ---- the preload versions of the exported cache functions ----
+
+pub fn ctx_new(rt: &'static Runtime, method: *const crate::capi::method::SSL_METHOD) -> *mut SSL_CTX {
+    let real = &rt.real;
+    // SAFETY: real functions; the method is libssl's (our TLS_method forwards).
+    unsafe {
+        let ctx = (real.SSL_CTX_new)(method);
+        if ctx.is_null() {
+            return ctx;
+        }
+        let state = Arc::new(PreloadCtx {
+            rt,
+            ctx: ctx as usize,
+            engine: Context::default(),
+            callbacks: RwLock::new(AppCallbacks::default()),
+        });
+        state.apply_mode(state.engine.mode().bits());
+        (real.SSL_CTX_sess_set_new_cb)(ctx, Some(on_new));
+        (real.SSL_CTX_sess_set_remove_cb)(ctx, Some(on_remove));
+        (real.SSL_CTX_sess_set_get_cb)(ctx, Some(on_get));
+        let weak = Arc::downgrade(&state);
+        report::register(weak.clone());
+        LIVE.lock().push(weak);
+        // The slot owns one reference; `on_ctx_free` takes it back.
+        (real.SSL_CTX_set_ex_data)(ctx, rt.ctx_index, Arc::into_raw(state) as *mut c_void);
+        ctx
+    }
+}
+
+pub fn ctrl(rt: &'static Runtime, ctx: *mut SSL_CTX, cmd: c_int, larg: c_long, parg: *mut c_void) -> c_long {
+    let Some(st) = state(rt, ctx) else {
+        // SAFETY: not a context of ours: libssl answers.
+        return unsafe { (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg) };
+    };
+    match cmd {
+        SSL_CTRL_SESS_NUMBER..=SSL_CTRL_SESS_CACHE_FULL => st.statistic(cmd),
+        SSL_CTRL_SET_SESS_CACHE_SIZE => st.engine.set_cache_size(larg as i64) as c_long,
+        SSL_CTRL_GET_SESS_CACHE_SIZE => st.engine.cache_size() as c_long,
+        SSL_CTRL_SET_SESS_CACHE_MODE => {
+            let previous = st.engine.set_mode(larg as i64);
+            st.apply_mode(larg as u32);
+            previous as c_long
+        }
+        SSL_CTRL_GET_SESS_CACHE_MODE => c_long::from(st.engine.mode().bits()),
+        // SAFETY: every other command is libssl's.
+        _ => unsafe { (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg) },
+    }
+}
+
+pub fn add_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> c_int {
+    let Some(st) = state(rt, ctx) else {
+        // SAFETY: not ours: libssl's cache.
+        return unsafe { (rt.real.SSL_CTX_add_session)(ctx, s) };
+    };
+    RealSession::borrowed(rt, s).is_some_and(|s| st.add(&s)) as c_int
+}
+
+/// Goes through libssl's own removal, which marks the session not resumable and calls
+/// `on_remove`, where the engine acts; so a removal libssl makes itself takes the same path.
+pub fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> c_int {
+    LAST_REMOVED.with(|r| r.set(None));
+    // SAFETY: real function; it checks its arguments as OpenSSL does.
+    let real_result = unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) };
+    LAST_REMOVED.with(|r| r.take()).map_or(real_result, c_int::from)
+}
+
+pub fn flush(rt: &'static Runtime, ctx: *mut SSL_CTX, t: c_long) {
+    match state(rt, ctx) {
+        Some(st) => st.engine.flush(t as i64, &st.hooks()),
+        // SAFETY: not ours: libssl's cache.
+        None => unsafe { (rt.real.SSL_CTX_flush_sessions)(ctx, t) },
+    }
+}
+
+pub fn has_matching_session_id(rt: &'static Runtime, ssl: *const SSL, id: *const c_uchar, len: c_uint) -> c_int {
+    let Some(st) = state_of_ssl(rt, ssl) else {
+        // SAFETY: not ours: libssl's cache.
+        return unsafe { (rt.real.SSL_has_matching_session_id)(ssl, id, len) };
+    };
+    if len as usize > 32 || (id.is_null() && len > 0) {
+        return 0;
+    }
+    // SAFETY: `len` bytes at `id`, checked above; a live connection.
+    let (id, version) = unsafe {
+        (if len == 0 { &[][..] } else { std::slice::from_raw_parts(id, len as usize) }, (rt.real.SSL_version)(ssl))
+    };
+    SessionKey::new(version, id).is_some_and(|k| st.engine.contains(&k)) as c_int
+}
+
+/// After libssl changed a session's time or timeout: move it in whichever engine caches it.
+pub fn retimed(rt: &'static Runtime, s: *mut SSL_SESSION) {
+    let Some(session) = RealSession::borrowed(rt, s) else { return };
+    let (key, expiry) = (session.key(), session.expiry());
+    let live: Vec<_> = LIVE.lock().iter().filter_map(Weak::upgrade).collect();
+    for st in live {
+        st.engine.reposition(&key, &session, expiry);
+    }
+}
+
+macro_rules! app_callback {
+    ($set:ident, $get:ident, $field:ident, $ty:ty, $real_set:ident, $real_get:ident) => {
+        pub fn $set(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: $ty) {
+            match state(rt, ctx) {
+                Some(st) => st.callbacks.write().$field = cb,
+                // SAFETY: not ours: libssl keeps it.
+                None => unsafe { (rt.real.$real_set)(ctx, cb) },
+            }
+        }
+        pub fn $get(rt: &'static Runtime, ctx: *mut SSL_CTX) -> $ty {
+            match state(rt, ctx) {
+                Some(st) => st.callbacks.read().$field,
+                // SAFETY: as above.
+                None => unsafe { (rt.real.$real_get)(ctx) },
+            }
+        }
+    };
+}
+
+app_callback!(set_new_cb, get_new_cb, new_session, sesscache_new_session_cb, SSL_CTX_sess_set_new_cb, SSL_CTX_sess_get_new_cb);
+app_callback!(set_remove_cb, get_remove_cb, remove_session, sesscache_remove_session_cb, SSL_CTX_sess_set_remove_cb, SSL_CTX_sess_get_remove_cb);
+app_callback!(set_get_cb, get_get_cb, get_session, sesscache_get_session_cb, SSL_CTX_sess_set_get_cb, SSL_CTX_sess_get_get_cb);
+
+// ---- the trampolines libssl calls ----
+
+fn runtime() -> Option<&'static Runtime> {
+    match super::mode() {
+        super::Mode::Preload(rt) => Some(rt),
+        _ => None,
+    }
+}
+
+/// libssl looks up a session a client offered. Returns it with a reference for libssl
+/// (`*copy` = 0), or NULL.
+unsafe extern "C" fn on_get(ssl: *mut SSL, id: *const c_uchar, len: c_int, copy: *mut c_int) -> *mut SSL_SESSION {
+    crate::capi::guard(std::ptr::null_mut(), || {
+        let rt = runtime()?;
+        let st = state_of_ssl(rt, ssl)?;
+        let len = usize::try_from(len).ok().filter(|&l| l <= 32)?;
+        let id = if len == 0 { &[][..] } else { std::slice::from_raw_parts(id, len) };
+        let key = SessionKey::new((rt.real.SSL_version)(ssl), id)?;
+        let mode = st.engine.mode();
+        let mut found = None;
+        if !mode.contains(CacheMode::NO_INTERNAL_LOOKUP) {
+            found = st.engine.get(&key);
+            match found {
+                Some(_) => st.engine.note_served(),
+                None => st.engine.count(Counter::Miss),
+            }
+        }
+        if found.is_none() {
+            found = app_lookup(rt, &st, ssl, id);
+        }
+        let session = found?;
+        if let Some(copy) = copy.as_mut() {
+            *copy = 0;
+        }
+        Some(session.into_raw())
+    })
+}
+
+/// The application's get callback, with libssl's rules: its copy flag, a session that is no
+/// longer resumable ignored, cb_hits counted, the session cached unless NO_INTERNAL_STORE.
+fn app_lookup(rt: &'static Runtime, st: &PreloadCtx, ssl: *mut SSL, id: &[u8]) -> Option<RealSession> {
+    let cb = st.callbacks.read().get_session?;
+    let mut app_copy: c_int = 1;
+    // SAFETY: the application's callback; `id` outlives the call.
+    let s = unsafe { cb(ssl, id.as_ptr(), id.len() as c_int, &mut app_copy) };
+    let session = if app_copy != 0 { RealSession::borrowed(rt, s)? } else { RealSession::owned(rt, s)? };
+    if !session.is_resumable() {
+        return None;
+    }
+    st.engine.count(Counter::CbHit);
+    if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) {
+        st.add(&session);
+    }
+    Some(session)
+}
+
+/// libssl has a session to cache and holds a reference for us: store it as libssl's internal
+/// cache would have, then let the application's new-session callback keep the reference (1)
+/// or not (0), as it would have.
+unsafe extern "C" fn on_new(ssl: *mut SSL, s: *mut SSL_SESSION) -> c_int {
+    crate::capi::guard(0, || {
+        let rt = runtime()?;
+        let st = state_of_ssl(rt, ssl)?;
+        let callbacks = *st.callbacks.read();
+        if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) && stores_internally(rt, ssl, &callbacks) {
+            st.add(&RealSession::borrowed(rt, s)?);
+        }
+        Some(callbacks.new_session.map_or(0, |cb| cb(ssl, s)))
+    })
+}
+
+/// libssl 3.0's rule for a TLS 1.3 server: a session goes into the internal cache only when
+/// it is stateful (SSL_OP_NO_TICKET), may carry early data under anti-replay, or the
+/// application watches removals.
+fn stores_internally(rt: &'static Runtime, ssl: *mut SSL, callbacks: &AppCallbacks) -> bool {
+    const SSL_OP_NO_TICKET: u64 = 1 << 14;
+    const SSL_OP_NO_ANTI_REPLAY: u64 = 1 << 24;
+    let real = &rt.real;
+    // SAFETY: real accessors on a live connection.
+    unsafe {
+        if (real.SSL_version)(ssl) != TLS1_3_VERSION || (real.SSL_is_server)(ssl) == 0 {
+            return true;
+        }
+        let options = (real.SSL_get_options)(ssl);
+        ((real.SSL_get_max_early_data)(ssl) > 0 && options & SSL_OP_NO_ANTI_REPLAY == 0)
+            || callbacks.remove_session.is_some()
+            || options & SSL_OP_NO_TICKET != 0
+    }
+}
+
+/// libssl removed a session from this context (and marked it not resumable): the engine
+/// drops its entry and the application's remove callback runs, as libssl's would.
+unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
+    crate::capi::guard_void(|| {
+        let rt = runtime()?;
+        let st = state(rt, ctx)?;
+        let session = RealSession::borrowed(rt, s)?;
+        let removed = st.engine.remove(&session, &st.hooks());
+        LAST_REMOVED.with(|r| r.set(Some(removed)));
+        Some(())
+    })
+}
+
+/// libssl frees a context: flush the engine with the application's remove callback (the
+/// context is still whole: our slot is freed before the application's later ones) and
+/// release the state.
+pub unsafe extern "C" fn on_ctx_free(_parent: *mut c_void, ptr: *mut c_void, _ad: *mut c_void, _idx: c_int, _argl: c_long, _argp: *mut c_void) {
+    // Called for every context libssl frees; only ours have state in the slot.
+    if ptr.is_null() {
+        return;
+    }
+    crate::capi::guard_void(|| {
+        let st = Arc::from_raw(ptr as *const PreloadCtx);
+        st.engine.flush(0, &st.hooks());
+        report::retire(&*st);
+        LIVE.lock().retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), Arc::as_ptr(&st)));
+        Some(())
+    })
+}

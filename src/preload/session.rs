@@ -1,0 +1,96 @@
+//! A counted reference to one of libssl's sessions: what the engine holds in preload mode.
+
+use std::ptr::NonNull;
+
+use super::Runtime;
+use crate::capi::session::SSL_SESSION;
+use crate::engine::{self, Expiry, SessionKey};
+
+pub struct RealSession {
+    ptr: NonNull<SSL_SESSION>,
+    rt: &'static Runtime,
+}
+
+// SAFETY: libssl's sessions are reference counted with atomics and safe to share; we only
+// call libssl's own thread-safe accessors on them.
+unsafe impl Send for RealSession {}
+unsafe impl Sync for RealSession {}
+
+impl RealSession {
+    /// A new reference to a session libssl or the application passed us.
+    pub fn borrowed(rt: &'static Runtime, p: *mut SSL_SESSION) -> Option<RealSession> {
+        let ptr = NonNull::new(p)?;
+        // SAFETY: a live session; libssl counts the reference.
+        unsafe { (rt.real.SSL_SESSION_up_ref)(p) };
+        Some(RealSession { ptr, rt })
+    }
+    /// Takes over a reference someone handed us.
+    pub fn owned(rt: &'static Runtime, p: *mut SSL_SESSION) -> Option<RealSession> {
+        Some(RealSession { ptr: NonNull::new(p)?, rt })
+    }
+    /// Gives this reference away.
+    pub fn into_raw(self) -> *mut SSL_SESSION {
+        let p = self.ptr.as_ptr();
+        std::mem::forget(self);
+        p
+    }
+    pub fn as_ptr(&self) -> *mut SSL_SESSION {
+        self.ptr.as_ptr()
+    }
+    pub fn is_resumable(&self) -> bool {
+        // SAFETY: a live session.
+        unsafe { (self.rt.real.SSL_SESSION_is_resumable)(self.as_ptr()) != 0 }
+    }
+}
+
+impl Clone for RealSession {
+    fn clone(&self) -> Self {
+        RealSession::borrowed(self.rt, self.as_ptr()).expect("a held session is not NULL")
+    }
+}
+
+impl Drop for RealSession {
+    fn drop(&mut self) {
+        // SAFETY: releases the reference this handle owns.
+        unsafe { (self.rt.real.SSL_SESSION_free)(self.as_ptr()) };
+    }
+}
+
+impl engine::Handle for RealSession {
+    fn same(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl engine::Session for RealSession {
+    fn key(&self) -> SessionKey {
+        let real = &self.rt.real;
+        let mut len = 0;
+        // SAFETY: a live session; libssl returns its id buffer and length (at most 32).
+        unsafe {
+            let id = (real.SSL_SESSION_get_id)(self.as_ptr(), &mut len);
+            let id = if id.is_null() { &[][..] } else { std::slice::from_raw_parts(id, (len as usize).min(32)) };
+            SessionKey::new((real.SSL_SESSION_get_protocol_version)(self.as_ptr()), id).expect("at most 32 bytes")
+        }
+    }
+    fn expiry(&self) -> Expiry {
+        // SAFETY: a live session.
+        unsafe {
+            Expiry::new(
+                (self.rt.real.SSL_SESSION_get_time)(self.as_ptr()) as i64,
+                (self.rt.real.SSL_SESSION_get_timeout)(self.as_ptr()) as i64,
+            )
+        }
+    }
+    fn touch(&self, now: i64) -> Expiry {
+        // SAFETY: a live session; libssl's internal cache, which would re-link it, is off.
+        unsafe { (self.rt.real.SSL_SESSION_set_time)(self.as_ptr(), now as _) };
+        self.expiry()
+    }
+    fn mark_not_resumable(&self) {
+        // Removing a session from any context marks it not resumable; the marker context
+        // caches nothing and has no callbacks, so that is all this does.
+        // SAFETY: real functions with live objects.
+        unsafe { (self.rt.real.SSL_CTX_remove_session)(self.rt.marker_ctx(), self.as_ptr()) };
+    }
+}
