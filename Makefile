@@ -5,7 +5,7 @@ CXX ?= c++
 RELEASE := target/release
 GENERATED_HEADER := $(RELEASE)/include/ssl.h
 
-.PHONY: all lib header test check-header header-compile cargo-test scenarios clean
+.PHONY: all lib header test check-header header-compile cargo-test scenarios modes python clean
 
 all: header
 
@@ -16,7 +16,7 @@ lib:
 header: lib
 	@cmp -s $(GENERATED_HEADER) include/ssl.h || { cp $(GENERATED_HEADER) include/ssl.h; echo "include/ssl.h regenerated"; }
 
-test: check-header header-compile cargo-test scenarios
+test: check-header header-compile cargo-test scenarios modes python
 
 # The committed header must be what the code generates.
 check-header: lib
@@ -32,9 +32,18 @@ header-compile: check-header
 cargo-test:
 	$(CARGO) test --release --locked
 
-# Differential transcripts (libssl vs sesscache) and valgrind on the native builds.
+# Differential transcripts: libssl vs sesscache natively vs sesscache preloaded into the
+# libssl build, all under valgrind.
 scenarios: lib
 	tests-c/run-scenarios.sh
+
+# How the library picks native, preload or pass-through mode (needs the scenario binaries).
+modes: scenarios
+	tests-c/modes/run.sh
+
+# Python's ssl module, plain and preloaded.
+python: lib
+	tests-c/python/run.sh
 
 clean:
 	$(CARGO) clean

@@ -92,9 +92,10 @@ impl SSL_CTX {
         if ctx.refs.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
-        // The remove callback may read the context's data: flush while it is whole.
-        ctx.cache.flush(0, &ctx.hooks(std::ptr::null_mut()));
+        // The report shows the cache as the application last saw it; the remove callback
+        // may read the context's data: flush while it is whole.
         crate::report::retire(ctx);
+        ctx.cache.flush(0, &ctx.hooks(std::ptr::null_mut()));
         drop(Arc::from_raw(p));
     }
 }

@@ -368,8 +368,9 @@ pub unsafe extern "C" fn on_ctx_free(_parent: *mut c_void, ptr: *mut c_void, _ad
     }
     crate::capi::guard_void(|| {
         let st = Arc::from_raw(ptr as *const PreloadCtx);
-        st.engine.flush(0, &st.hooks());
+        // The report shows the cache as the application last saw it.
         report::retire(&*st);
+        st.engine.flush(0, &st.hooks());
         LIVE.lock().retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), Arc::as_ptr(&st)));
         Some(())
     })
