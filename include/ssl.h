@@ -106,6 +106,9 @@ typedef int CRYPTO_EX_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void *
 
 #define DTLS1_BAD_VER 256
 
+// OpenSSL 3's library context (providers); opaque, and unused natively.
+typedef struct OSSL_LIB_CTX OSSL_LIB_CTX;
+
 typedef struct SSL SSL;
 
 // Opaque to C; each pointer is an entry of `crate::cipher`'s table.
@@ -164,6 +167,11 @@ const char *SSL_CIPHER_get_name(const SSL_CIPHER *c);
 unsigned long SSL_CIPHER_get_id(const SSL_CIPHER *c);
 
 SSL_CTX *SSL_CTX_new(const SSL_METHOD *method);
+
+// OpenSSL 3's constructor with a library context and a property query, which choose
+// providers. Natively there are no providers, so it is `SSL_CTX_new`; preloaded, libssl's,
+// with the engine as its cache (OpenSSL's own tools make their contexts this way).
+SSL_CTX *SSL_CTX_new_ex(OSSL_LIB_CTX *libctx, const char *propq, const SSL_METHOD *method);
 
 int SSL_CTX_up_ref(SSL_CTX *ctx);
 

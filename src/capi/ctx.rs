@@ -1,7 +1,7 @@
 //! `SSL_CTX`: the context that owns a session cache; its life cycle, `SSL_CTX_ctrl`, the cache
 //! settings, and the manipulation functions (add, remove, flush).
 
-use std::ffi::{c_int, c_long, c_uchar, c_uint, c_void};
+use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -55,6 +55,9 @@ pub const TLS1_3_VERSION: c_int = 0x0304;
 pub const DTLS1_VERSION: c_int = 0xFEFF;
 pub const DTLS1_2_VERSION: c_int = 0xFEFD;
 pub const DTLS1_BAD_VER: c_int = 0x0100;
+
+/// OpenSSL 3's library context (providers); opaque, and unused natively.
+pub enum OSSL_LIB_CTX {}
 
 /// A context. C holds it through `Arc` pointers, but counts its own references in `refs`:
 /// the last `SSL_CTX_free` must flush the cache (with remove callbacks that receive this very
@@ -117,7 +120,11 @@ const COUNTERS: [Counter; 11] = Counter::ALL;
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_new(method: *const SSL_METHOD) -> *mut SSL_CTX {
-    preload!(SSL_CTX_new(method), std::ptr::null_mut(), |rt| crate::preload::ctx::ctx_new(rt, method));
+    // libssl's SSL_CTX_new is SSL_CTX_new_ex with no library context; calling that directly
+    // keeps libssl's inner call from reaching our SSL_CTX_new_ex as well.
+    preload!(SSL_CTX_new(method), std::ptr::null_mut(), |rt| {
+        crate::preload::ctx::adopt(rt, (rt.real.SSL_CTX_new_ex)(std::ptr::null_mut(), std::ptr::null(), method))
+    });
     guard(std::ptr::null_mut(), || {
         let method = borrow(method)?;
         let ctx = Arc::new_cyclic(|me| SSL_CTX {
@@ -132,6 +139,17 @@ pub unsafe extern "C" fn SSL_CTX_new(method: *const SSL_METHOD) -> *mut SSL_CTX 
         crate::report::register(weak);
         Some(Arc::into_raw(ctx) as *mut SSL_CTX)
     })
+}
+
+/// OpenSSL 3's constructor with a library context and a property query, which choose
+/// providers. Natively there are no providers, so it is `SSL_CTX_new`; preloaded, libssl's,
+/// with the engine as its cache (OpenSSL's own tools make their contexts this way).
+#[no_mangle]
+pub unsafe extern "C" fn SSL_CTX_new_ex(libctx: *mut OSSL_LIB_CTX, propq: *const c_char, method: *const SSL_METHOD) -> *mut SSL_CTX {
+    preload!(SSL_CTX_new_ex(libctx, propq, method), std::ptr::null_mut(), |rt| {
+        crate::preload::ctx::adopt(rt, (rt.real.SSL_CTX_new_ex)(libctx, propq, method))
+    });
+    SSL_CTX_new(method)
 }
 
 #[no_mangle]

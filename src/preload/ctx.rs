@@ -135,12 +135,12 @@ fn state_of_ssl(rt: &'static Runtime, ssl: *const SSL) -> Option<Arc<PreloadCtx>
 
 // ---- the preload versions of the exported cache functions ----
 
-pub fn ctx_new(rt: &'static Runtime, method: *const crate::capi::method::SSL_METHOD) -> *mut SSL_CTX {
+/// Gives a context libssl just made (`SSL_CTX_new` or `SSL_CTX_new_ex`) its engine, once.
+pub fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> *mut SSL_CTX {
     let real = &rt.real;
-    // SAFETY: real functions; the method is libssl's (our TLS_method forwards).
+    // SAFETY: real functions on the context libssl just returned.
     unsafe {
-        let ctx = (real.SSL_CTX_new)(method);
-        if ctx.is_null() {
+        if ctx.is_null() || state(rt, ctx).is_some() {
             return ctx;
         }
         let state = Arc::new(PreloadCtx {

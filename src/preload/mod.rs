@@ -41,8 +41,12 @@ pub struct Runtime {
 
 impl Runtime {
     pub(crate) fn marker_ctx(&self) -> *mut crate::capi::ctx::SSL_CTX {
+        // libssl's SSL_CTX_new calls SSL_CTX_new_ex, which may come back to our export and get
+        // an engine; the real SSL_CTX_new_ex does not.
         // SAFETY: real functions with valid arguments.
-        *self.marker.get_or_init(|| unsafe { (self.real.SSL_CTX_new)((self.real.TLS_method)()) as usize }) as *mut _
+        *self.marker.get_or_init(|| unsafe {
+            (self.real.SSL_CTX_new_ex)(std::ptr::null_mut(), std::ptr::null(), (self.real.TLS_method)()) as usize
+        }) as *mut _
     }
 }
 

@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, CStr};
 
 use crate::capi::callbacks::{sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb, GEN_SESSION_CB};
 use crate::capi::cipher::SSL_CIPHER;
-use crate::capi::ctx::SSL_CTX;
+use crate::capi::ctx::{OSSL_LIB_CTX, SSL_CTX};
 use crate::capi::method::SSL_METHOD;
 use crate::capi::session::SSL_SESSION;
 use crate::capi::ssl::SSL;
@@ -54,6 +54,7 @@ real_functions! {
     TLS_server_method: fn() -> *const SSL_METHOD;
     TLS_client_method: fn() -> *const SSL_METHOD;
     SSL_CTX_new: fn(*const SSL_METHOD) -> *mut SSL_CTX;
+    SSL_CTX_new_ex: fn(*mut OSSL_LIB_CTX, *const c_char, *const SSL_METHOD) -> *mut SSL_CTX;
     SSL_CTX_up_ref: fn(*mut SSL_CTX) -> c_int;
     SSL_CTX_free: fn(*mut SSL_CTX);
     SSL_CTX_ctrl: fn(*mut SSL_CTX, c_int, c_long, *mut c_void) -> c_long;
