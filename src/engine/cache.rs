@@ -3,14 +3,21 @@
 //! OpenSSL keeps a hash table plus a doubly linked list sorted by expiry, newest-expiring at the
 //! head; it evicts and flushes from the tail. Among equal expiries, the session (re)inserted
 //! last sits nearest the head. Finding the spot for a session whose expiry differs from the
-//! head's walks the list, O(n). Here the list is a `BTreeMap` keyed by (expiry, insertion
-//! sequence): the same order, every operation O(log n).
+//! head's walks the list, O(n). Here the list is a B-tree keyed by (expiry, insertion
+//! sequence) packed in one integer: the same order, every operation O(log n).
+//!
+//! Layout, for speed and size: entries live in a slab (each key stored once); the hash index
+//! and the order hold 4-byte slab positions. The index hashes with a per-cache random seed, so
+//! ids chosen by peers cannot be aimed at one bucket.
 //!
 //! The store never calls out: whatever it drops it hands back, so the caller can run user
 //! callbacks and release references after the lock is gone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 
+use hashbrown::hash_table::Entry as IndexEntry;
+use hashbrown::{DefaultHashBuilder, HashTable};
 use parking_lot::RwLock;
 
 use super::{Expiry, SessionKey};
@@ -21,52 +28,101 @@ pub trait Handle: Clone {
     fn same(&self, other: &Self) -> bool;
 }
 
-struct Entry<H> {
-    handle: H,
-    /// None while an add is evicting for it: counted and findable, not yet in the order, as
-    /// OpenSSL's newcomer is in the hash table but not yet in the list.
-    order: Option<OrderKey>,
+/// Position in the expiry order: `Expiry::sort_key` (65 bits) above a 63-bit insertion
+/// sequence. Earlier expiry first, then earlier insertion; the first is OpenSSL's list tail,
+/// the next to be evicted. 0 is never a position (sequences start at 1).
+type OrderKey = u128;
+const SEQ_BITS: u32 = 63;
+const UNLINKED: OrderKey = 0;
+
+fn order_key(expiry: Expiry, seq: u64) -> OrderKey {
+    (expiry.sort_key() << SEQ_BITS) | OrderKey::from(seq)
+}
+fn order_parts(key: OrderKey) -> (Expiry, u64) {
+    (Expiry::from_sort_key(key >> SEQ_BITS), (key & ((1 << SEQ_BITS) - 1)) as u64)
 }
 
-/// Position in the expiry order: earlier expiry first, then earlier insertion first. The first
-/// entry is OpenSSL's list tail, the next to be evicted.
-type OrderKey = (Expiry, u64);
+struct Slot<H> {
+    handle: H,
+    key: SessionKey,
+    /// `UNLINKED` while an add is evicting for it: counted and findable, not yet in the
+    /// order, as OpenSSL's newcomer is in the hash table but not yet in the list.
+    order: OrderKey,
+}
 
 struct State<H> {
-    entries: HashMap<SessionKey, Entry<H>>,
-    order: BTreeMap<OrderKey, SessionKey>,
+    slots: Vec<Option<Slot<H>>>,
+    free: Vec<u32>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    order: BTreeMap<OrderKey, u32>,
     next_seq: u64,
 }
 
 impl<H> State<H> {
-    fn next_order(&mut self, expiry: Expiry) -> OrderKey {
-        self.next_seq += 1;
-        (expiry, self.next_seq)
+    fn hash(&self, key: &SessionKey) -> u64 {
+        self.hasher.hash_one(key)
+    }
+    fn slot(&self, i: u32) -> &Slot<H> {
+        self.slots[i as usize].as_ref().expect("indexed slots are occupied")
+    }
+    fn slot_mut(&mut self, i: u32) -> &mut Slot<H> {
+        self.slots[i as usize].as_mut().expect("indexed slots are occupied")
+    }
+    fn find(&self, key: &SessionKey) -> Option<u32> {
+        let slots = &self.slots;
+        self.index.find(self.hash(key), |&i| slots[i as usize].as_ref().is_some_and(|s| s.key == *key)).copied()
     }
 
-    fn remove(&mut self, key: &SessionKey) -> Option<H> {
-        let entry = self.entries.remove(key)?;
-        if let Some(order) = entry.order {
-            self.order.remove(&order);
+    /// A new slot for `handle` under `key`, in the index but not in the order.
+    fn insert(&mut self, key: SessionKey, handle: H) -> u32 {
+        let slot = Some(Slot { handle, key, order: UNLINKED });
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let rehash = |&j: &u32| hasher.hash_one(&slots[j as usize].as_ref().expect("indexed slots are occupied").key);
+        self.index.insert_unique(self.hash(&key), i, rehash);
+        i
+    }
+
+    /// Takes slot `i` out of the index, the order and the slab.
+    fn remove_slot(&mut self, i: u32) -> H {
+        let hash = self.hash(&self.slot(i).key);
+        if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
+            entry.remove();
         }
-        Some(entry.handle)
+        let slot = self.slots[i as usize].take().expect("indexed slots are occupied");
+        if slot.order != UNLINKED {
+            self.order.remove(&slot.order);
+        }
+        self.free.push(i);
+        slot.handle
     }
 
-    /// The entry nearest the expiry end among those placed at or before `mark`. Only
-    /// sessions re-added by callbacks during the walk are passed over, so this is normally
-    /// the first entry.
-    fn first_before(&self, mark: u64) -> Option<(Expiry, SessionKey)> {
-        self.order.iter().find(|((_, seq), _)| *seq <= mark).map(|(&(expiry, _), &key)| (expiry, key))
-    }
-
-    /// Puts the entry under `key` at its place for `expiry`, as if inserted now.
-    fn link(&mut self, key: SessionKey, expiry: Expiry) {
-        let order = self.next_order(expiry);
-        let Some(entry) = self.entries.get_mut(&key) else { return };
-        if let Some(old) = entry.order.replace(order) {
+    /// Puts slot `i` at its place for `expiry`, as if inserted now.
+    fn link(&mut self, i: u32, expiry: Expiry) {
+        self.next_seq += 1;
+        let key = order_key(expiry, self.next_seq);
+        let old = std::mem::replace(&mut self.slot_mut(i).order, key);
+        if old != UNLINKED {
             self.order.remove(&old);
         }
-        self.order.insert(order, key);
+        self.order.insert(key, i);
+    }
+
+    /// The slot nearest the expiry end among those placed at or before sequence `mark`, with
+    /// its expiry. Only sessions re-added by callbacks during a walk are passed over, so this
+    /// is normally the first entry.
+    fn first_before(&self, mark: u64) -> Option<(Expiry, u32)> {
+        self.order.iter().map(|(&k, &i)| (order_parts(k), i)).find(|((_, seq), _)| *seq <= mark).map(|((e, _), i)| (e, i))
     }
 }
 
@@ -89,13 +145,22 @@ pub struct Cache<H> {
 
 impl<H: Handle> Default for Cache<H> {
     fn default() -> Self {
-        Cache { state: RwLock::new(State { entries: HashMap::new(), order: BTreeMap::new(), next_seq: 0 }) }
+        Cache {
+            state: RwLock::new(State {
+                slots: Vec::new(),
+                free: Vec::new(),
+                index: HashTable::new(),
+                hasher: DefaultHashBuilder::default(),
+                order: BTreeMap::new(),
+                next_seq: 0,
+            }),
+        }
     }
 }
 
 impl<H: Handle> Cache<H> {
     pub fn len(&self) -> usize {
-        self.state.read().entries.len()
+        self.state.read().index.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -105,16 +170,32 @@ impl<H: Handle> Cache<H> {
     /// First step of caching `handle` under `key`; see `AddStart`.
     pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry) -> AddStart<H> {
         let mut st = self.state.write();
-        let replaced = match st.entries.get(&key) {
-            Some(e) if e.handle.same(&handle) => {
-                st.link(key, expiry);
-                return AddStart::Already;
-            }
-            Some(_) => st.remove(&key),
-            None => None,
+        let hash = st.hash(&key);
+        let State { slots, index, hasher, .. } = &mut *st;
+        let rehash = |&j: &u32| hasher.hash_one(&slots[j as usize].as_ref().expect("indexed slots are occupied").key);
+        let found = match index.entry(hash, |&i| slots[i as usize].as_ref().is_some_and(|s| s.key == key), rehash) {
+            IndexEntry::Occupied(o) => Some(*o.get()),
+            IndexEntry::Vacant(_) => None,
         };
-        st.entries.insert(key, Entry { handle, order: None });
-        AddStart::New { replaced }
+        match found {
+            Some(i) if st.slot(i).handle.same(&handle) => {
+                st.link(i, expiry);
+                AddStart::Already
+            }
+            Some(i) => {
+                // Another object under the key: it goes, the newcomer takes its slot unlinked.
+                let old_order = std::mem::replace(&mut st.slot_mut(i).order, UNLINKED);
+                if old_order != UNLINKED {
+                    st.order.remove(&old_order);
+                }
+                let old = std::mem::replace(&mut st.slot_mut(i).handle, handle);
+                AddStart::New { replaced: Some(old) }
+            }
+            None => {
+                st.insert(key, handle);
+                AddStart::New { replaced: None }
+            }
+        }
     }
 
     /// A mark for `evict_one` and `pop_expired`: they pass over sessions placed after it, so
@@ -129,47 +210,54 @@ impl<H: Handle> Cache<H> {
     /// cannot remove that one by key, and stops).
     pub fn evict_one(&self, limit: usize, mark: u64) -> Option<H> {
         let mut st = self.state.write();
-        if limit == 0 || st.entries.len() < limit {
+        if limit == 0 || st.index.len() < limit {
             return None;
         }
-        let victim = st.first_before(mark)?.1;
-        if victim.has_empty_id() {
+        let (_, i) = st.first_before(mark)?;
+        if st.slot(i).key.has_empty_id() {
             return None;
         }
-        st.remove(&victim)
+        Some(st.remove_slot(i))
     }
 
     /// Last step of an add: the newcomer takes its place in the expiry order, if it is still
     /// cached under `key` (a callback during eviction may have removed it).
     pub fn link(&self, key: SessionKey, handle: &H, expiry: Expiry) {
         let mut st = self.state.write();
-        if st.entries.get(&key).is_some_and(|e| e.handle.same(handle) && e.order.is_none()) {
-            st.link(key, expiry);
+        if let Some(i) = st.find(&key) {
+            if st.slot(i).handle.same(handle) && st.slot(i).order == UNLINKED {
+                st.link(i, expiry);
+            }
         }
     }
 
     /// Takes out whatever session is cached under `key`.
     pub fn remove(&self, key: &SessionKey) -> Option<H> {
-        self.state.write().remove(key)
+        let mut st = self.state.write();
+        let i = st.find(key)?;
+        Some(st.remove_slot(i))
     }
 
     pub fn get(&self, key: &SessionKey) -> Option<H> {
-        self.state.read().entries.get(key).map(|e| e.handle.clone())
+        let st = self.state.read();
+        st.find(key).map(|i| st.slot(i).handle.clone())
     }
 
     pub fn contains(&self, key: &SessionKey) -> bool {
-        self.state.read().entries.contains_key(key)
+        self.state.read().find(key).is_some()
     }
 
     /// Moves a cached session to its place for a new expiry, as OpenSSL re-links a session
     /// whose time or timeout changes while it is cached. False if it is not cached under `key`.
     pub fn reposition(&self, key: &SessionKey, handle: &H, expiry: Expiry) -> bool {
         let mut st = self.state.write();
-        if !st.entries.get(key).is_some_and(|e| e.handle.same(handle)) {
-            return false;
+        match st.find(key) {
+            Some(i) if st.slot(i).handle.same(handle) => {
+                st.link(i, expiry);
+                true
+            }
+            _ => false,
         }
-        st.link(*key, expiry);
-        true
     }
 
     /// Takes out the session nearest the expiry end that was placed before `mark`, if
@@ -177,16 +265,17 @@ impl<H: Handle> Cache<H> {
     /// session that has not expired.
     pub fn pop_expired(&self, expired: impl Fn(Expiry) -> bool, mark: u64) -> Option<H> {
         let mut st = self.state.write();
-        let (expiry, key) = st.first_before(mark)?;
+        let (expiry, i) = st.first_before(mark)?;
         if !expired(expiry) {
             return None;
         }
-        st.remove(&key)
+        Some(st.remove_slot(i))
     }
 
     /// The cached keys from the expiry end to the newest, for tests and reports.
     pub fn keys_in_eviction_order(&self) -> Vec<SessionKey> {
-        self.state.read().order.values().copied().collect()
+        let st = self.state.read();
+        st.order.values().map(|&i| st.slot(i).key).collect()
     }
 }
 

@@ -10,10 +10,9 @@
 //!   never-expiring, a sum of -1 comes first and -2 last).
 
 /// Orders like libssl's session list: earliest to expire first.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub struct Expiry {
     never: bool,
-    rank: u64,
     at: i64,
 }
 
@@ -21,11 +20,31 @@ impl Expiry {
     pub fn new(time: i64, timeout: i64) -> Expiry {
         let at = time.wrapping_add(timeout);
         let overflowed = time > 0 && timeout > 0 && at < time;
-        Expiry { never: time < 0 || overflowed, rank: (at as u64).wrapping_add(1), at }
+        Expiry { never: time < 0 || overflowed, at }
     }
     /// True when the session counts as timed out at second `now`.
     pub fn is_expired_at(&self, now: i64) -> bool {
         !self.never && now > self.at
+    }
+    /// The order as one number: the never-expires flag above the sum plus one, unsigned.
+    /// 65 bits; `from_sort_key` gives the expiry back.
+    pub fn sort_key(&self) -> u128 {
+        (u128::from(self.never) << 64) | u128::from((self.at as u64).wrapping_add(1))
+    }
+    pub fn from_sort_key(key: u128) -> Expiry {
+        Expiry { never: key >> 64 != 0, at: (key as u64).wrapping_sub(1) as i64 }
+    }
+}
+
+impl Ord for Expiry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+impl PartialOrd for Expiry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -53,6 +72,14 @@ mod tests {
         for e in [Expiry::new(-1000, 100), Expiry::new(-1, 0), Expiry::new(i64::MAX - 1, 10)] {
             assert!(!e.is_expired_at(i64::MAX));
             assert!(e > Expiry::new(i64::MAX, 0));
+        }
+    }
+
+    #[test]
+    fn the_sort_key_gives_the_expiry_back() {
+        for (t, to) in [(0, 0), (1000, 100), (-1, 0), (-2, 0), (i64::MIN, 0), (i64::MAX - 1, 10), (5, -50)] {
+            let e = Expiry::new(t, to);
+            assert_eq!(Expiry::from_sort_key(e.sort_key()), e);
         }
     }
 
