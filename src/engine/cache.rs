@@ -6,9 +6,10 @@
 //! head's walks the list, O(n). Here the list is a B-tree keyed by (expiry, insertion
 //! sequence) packed in one integer: the same order, every operation O(log n).
 //!
-//! Layout, for speed and size: entries live in a slab (each key stored once); the hash index
-//! and the order hold 4-byte slab positions. The index hashes with a per-cache random seed, so
-//! ids chosen by peers cannot be aimed at one bucket.
+//! Layout, for speed and size: entries live in a slab (each key stored once); the order holds
+//! 4-byte slab positions, the hash index 4-byte positions with the key's 32-bit hash beside
+//! them, so growing the index never reads the slab. The hash is seeded per cache, so ids
+//! chosen by peers cannot be aimed at one bucket.
 //!
 //! The store never calls out: whatever it drops it hands back, so the caller can run user
 //! callbacks and release references after the lock is gone.
@@ -50,18 +51,31 @@ struct Slot<H> {
     order: OrderKey,
 }
 
+/// An index entry: a slab position and its key's hash.
+#[derive(Clone, Copy)]
+struct Indexed {
+    slot: u32,
+    hash: u32,
+}
+
+/// hashbrown takes its control tag from the top bits of a 64-bit hash and the bucket from
+/// the low bits; a 32-bit hash in both halves serves both and can be stored in 4 bytes.
+fn widen(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
+}
+
 struct State<H> {
     slots: Vec<Option<Slot<H>>>,
     free: Vec<u32>,
-    index: HashTable<u32>,
+    index: HashTable<Indexed>,
     hasher: DefaultHashBuilder,
     order: BTreeMap<OrderKey, u32>,
     next_seq: u64,
 }
 
 impl<H> State<H> {
-    fn hash(&self, key: &SessionKey) -> u64 {
-        self.hasher.hash_one(key)
+    fn hash(&self, key: &SessionKey) -> u32 {
+        self.hasher.hash_one(key) as u32
     }
     fn slot(&self, i: u32) -> &Slot<H> {
         self.slots[i as usize].as_ref().expect("indexed slots are occupied")
@@ -70,12 +84,15 @@ impl<H> State<H> {
         self.slots[i as usize].as_mut().expect("indexed slots are occupied")
     }
     fn find(&self, key: &SessionKey) -> Option<u32> {
+        let hash = self.hash(key);
         let slots = &self.slots;
-        self.index.find(self.hash(key), |&i| slots[i as usize].as_ref().is_some_and(|s| s.key == *key)).copied()
+        let is_key = |e: &Indexed| e.hash == hash && slots[e.slot as usize].as_ref().is_some_and(|s| s.key == *key);
+        self.index.find(widen(hash), is_key).map(|e| e.slot)
     }
 
-    /// A new slot for `handle` under `key`, in the index but not in the order.
-    fn insert(&mut self, key: SessionKey, handle: H) -> u32 {
+    /// A new slot for `handle` under `key` (whose hash is `hash`), in the index but not in
+    /// the order.
+    fn insert(&mut self, key: SessionKey, hash: u32, handle: H) -> u32 {
         let slot = Some(Slot { handle, key, order: UNLINKED });
         let i = match self.free.pop() {
             Some(i) => {
@@ -87,16 +104,14 @@ impl<H> State<H> {
                 (self.slots.len() - 1) as u32
             }
         };
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        let rehash = |&j: &u32| hasher.hash_one(&slots[j as usize].as_ref().expect("indexed slots are occupied").key);
-        self.index.insert_unique(self.hash(&key), i, rehash);
+        self.index.insert_unique(widen(hash), Indexed { slot: i, hash }, |e| widen(e.hash));
         i
     }
 
     /// Takes slot `i` out of the index, the order and the slab.
     fn remove_slot(&mut self, i: u32) -> H {
         let hash = self.hash(&self.slot(i).key);
-        if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
+        if let Ok(entry) = self.index.find_entry(widen(hash), |e| e.slot == i) {
             entry.remove();
         }
         let slot = self.slots[i as usize].take().expect("indexed slots are occupied");
@@ -130,8 +145,9 @@ impl<H> State<H> {
 pub enum AddStart<H> {
     /// The key was not cached, or held another session object, which was dropped without a
     /// remove callback (`replaced`), as OpenSSL does. The newcomer is counted but not yet in
-    /// the expiry order: evict with `evict_one`, then `link` it. OpenSSL returns 1.
-    New { replaced: Option<H> },
+    /// the expiry order unless `linked` (no eviction due): evict with `evict_one`, then
+    /// `link` it. OpenSSL returns 1.
+    New { replaced: Option<H>, linked: bool },
     /// This very session was already cached under the key; it has been moved to its place
     /// for the new expiry. OpenSSL returns 0.
     Already,
@@ -167,20 +183,17 @@ impl<H: Handle> Cache<H> {
         self.len() == 0
     }
 
-    /// First step of caching `handle` under `key`; see `AddStart`.
-    pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry) -> AddStart<H> {
+    /// First step of caching `handle` under `key`; see `AddStart`. With `limit` (0 for none)
+    /// leaving room for the newcomer, nothing will be evicted, and it is linked at once.
+    pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry, limit: usize) -> AddStart<H> {
         let mut st = self.state.write();
         let hash = st.hash(&key);
-        let State { slots, index, hasher, .. } = &mut *st;
-        let rehash = |&j: &u32| hasher.hash_one(&slots[j as usize].as_ref().expect("indexed slots are occupied").key);
-        let found = match index.entry(hash, |&i| slots[i as usize].as_ref().is_some_and(|s| s.key == key), rehash) {
-            IndexEntry::Occupied(o) => Some(*o.get()),
-            IndexEntry::Vacant(_) => None,
-        };
-        match found {
+        let slots = &st.slots;
+        let is_key = |e: &Indexed| e.hash == hash && slots[e.slot as usize].as_ref().is_some_and(|s| s.key == key);
+        let (i, replaced) = match st.index.find(widen(hash), is_key).map(|e| e.slot) {
             Some(i) if st.slot(i).handle.same(&handle) => {
                 st.link(i, expiry);
-                AddStart::Already
+                return AddStart::Already;
             }
             Some(i) => {
                 // Another object under the key: it goes, the newcomer takes its slot unlinked.
@@ -188,14 +201,15 @@ impl<H: Handle> Cache<H> {
                 if old_order != UNLINKED {
                     st.order.remove(&old_order);
                 }
-                let old = std::mem::replace(&mut st.slot_mut(i).handle, handle);
-                AddStart::New { replaced: Some(old) }
+                (i, Some(std::mem::replace(&mut st.slot_mut(i).handle, handle)))
             }
-            None => {
-                st.insert(key, handle);
-                AddStart::New { replaced: None }
-            }
+            None => (st.insert(key, hash, handle), None),
+        };
+        let linked = limit == 0 || st.index.len() < limit;
+        if linked {
+            st.link(i, expiry);
         }
+        AddStart::New { replaced, linked }
     }
 
     /// A mark for `evict_one` and `pop_expired`: they pass over sessions placed after it, so
@@ -301,8 +315,9 @@ mod tests {
     /// A whole add: start, evict for `limit`, link. Returns what was evicted, or None when
     /// the session was already cached.
     fn add(c: &Cache<H>, k: SessionKey, h: H, e: Expiry, limit: usize) -> Option<Vec<H>> {
-        match c.add_start(k, h.clone(), e) {
+        match c.add_start(k, h.clone(), e, limit) {
             AddStart::Already => None,
+            AddStart::New { linked: true, .. } => Some(Vec::new()),
             AddStart::New { .. } => {
                 let mut evicted = Vec::new();
                 let mark = c.mark();
@@ -365,8 +380,8 @@ mod tests {
     fn another_object_under_the_same_key_replaces_it() {
         let c = Cache::default();
         add(&c, key(1), H(1), Expiry::new(1000, 100), 0);
-        match c.add_start(key(1), H(9), Expiry::new(1000, 100)) {
-            AddStart::New { replaced: Some(old) } => assert_eq!(old.0, 1),
+        match c.add_start(key(1), H(9), Expiry::new(1000, 100), 0) {
+            AddStart::New { replaced: Some(old), .. } => assert_eq!(old.0, 1),
             _ => panic!("replacement not reported"),
         }
         assert_eq!(c.get(&key(1)).unwrap().0, 9);

@@ -129,23 +129,25 @@ impl<H: Session> Context<H> {
         } else {
             session.expiry()
         };
-        let outcome = self.cache.add_start(key, session.clone(), expiry);
-        let AddStart::New { replaced } = outcome else {
+        let outcome = self.cache.add_start(key, session.clone(), expiry, self.size_limit());
+        let AddStart::New { replaced, linked } = outcome else {
             hooks.added(session, key);
             return false;
         };
         drop(replaced);
-        // One eviction at a time, so that each remove callback sees the cache as OpenSSL's
-        // would at that moment: the newcomer counted, the earlier victims gone. The limit is
-        // read on every pass, as OpenSSL does, so a callback may change it.
-        // cache_full counts once the victim's remove callback has returned.
-        let mark = self.cache.mark();
-        while let Some(victim) = self.cache.evict_one(self.size_limit(), mark) {
-            victim.mark_not_resumable();
-            hooks.removed(&victim);
-            self.stats.bump(Counter::CacheFull);
+        if !linked {
+            // One eviction at a time, so that each remove callback sees the cache as
+            // OpenSSL's would at that moment: the newcomer counted, the earlier victims gone.
+            // The limit is read on every pass, as OpenSSL does, so a callback may change it;
+            // cache_full counts once the victim's remove callback has returned.
+            let mark = self.cache.mark();
+            while let Some(victim) = self.cache.evict_one(self.size_limit(), mark) {
+                victim.mark_not_resumable();
+                hooks.removed(&victim);
+                self.stats.bump(Counter::CacheFull);
+            }
+            self.cache.link(key, session, expiry);
         }
-        self.cache.link(key, session, expiry);
         hooks.added(session, key);
         self.stored.fetch_add(1, Ordering::Relaxed);
         true
