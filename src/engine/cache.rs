@@ -17,7 +17,6 @@
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
-use hashbrown::hash_table::Entry as IndexEntry;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use parking_lot::RwLock;
 
