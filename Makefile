@@ -5,7 +5,9 @@ CXX ?= c++
 RELEASE := target/release
 GENERATED_HEADER := $(RELEASE)/include/ssl.h
 
-.PHONY: all lib header test check-header header-compile cargo-test scenarios modes python clean
+# `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
+# page and the SESSCACHE_REPORT line (tools/demo.sh).
+.PHONY: all lib header demo test check-header header-compile cargo-test scenarios modes python preload s-server clean
 
 all: header
 
@@ -16,7 +18,10 @@ lib:
 header: lib
 	@cmp -s $(GENERATED_HEADER) include/ssl.h || { cp $(GENERATED_HEADER) include/ssl.h; echo "include/ssl.h regenerated"; }
 
-test: check-header header-compile cargo-test scenarios modes python
+demo: header
+	tools/demo.sh
+
+test: check-header header-compile cargo-test scenarios modes python preload s-server
 
 # The committed header must be what the code generates.
 check-header: lib
@@ -45,6 +50,16 @@ modes: scenarios
 python: lib
 	tests-c/python/run.sh
 
+# Preloaded real TLS beyond the pairs: TLS 1.3 (stateful, tickets), client caches, and four
+# threads on one context; each plain, preloaded and preloaded with SESSCACHE_DISABLE=1.
+preload: lib
+	tests-c/preload/run.sh tls13 threads
+
+# openssl s_server -www and s_client -reconnect, plain and preloaded.
+s-server: lib
+	tests-c/s_server.sh
+
 clean:
 	$(CARGO) clean
 	rm -rf tests-c/out
+
