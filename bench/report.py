@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's results.tsv into the markdown table of BENCHMARKS.md.
+
+usage: bench/report.py bench/out/results.tsv
+
+For each job and way: the median of the runs and their spread ((max - min) / median); the
+ratio to libssl from the same file: for times, libssl / way (above 1: faster than libssl);
+for rates, way / libssl (above 1: more than libssl); for memory, way / libssl (below 1:
+smaller). A spread above 20% is flagged as disturbed. Then the issue's targets, each checked.
+"""
+import statistics
+import sys
+from collections import defaultdict
+
+WAYS = ["libssl", "preload", "native"]
+TIME_UNITS = {"ns/add", "ns/remove", "us/flush", "us/handshake", "us/conn"}
+RATE_UNITS = {"kiter/s", "conn/s"}
+DISTURBED = 0.20
+
+DESCRIPTIONS = {
+    "add-equal": "add, equal timeouts",
+    "add-mixed": "add, mixed timeouts",
+    "add-old": "re-add with old times",
+    "remove": "SSL_CTX_remove_session",
+    "flush": "flush, 1% expired",
+    "threads": "1 add + 4 lookups, threads",
+    "spin": "calibration: private work, threads",
+    "memory": "RSS per cached session",
+    "objects": "RSS per session object, no cache",
+    "tls-resume": "TLS 1.2 resumed handshake",
+    "tls-full": "TLS 1.2 full handshake",
+    "tls-threads": "resumed handshake + add, threads",
+    "s_time": "s_time -reuse vs s_server -www",
+    "s_server-cpu": "s_server CPU time per s_time connection",
+}
+
+
+def load(path):
+    meta, rows = [], defaultdict(list)
+    units = {}
+    order = []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("#"):
+                meta.append(line[2:])
+                continue
+            if line.startswith("job\t") or not line:
+                continue
+            job, way, _run, value, unit, _count, load = line.split("\t")
+            if job not in order:
+                order.append(job)
+            rows[(job, way)].append((float(value), float(load)))
+            units[job] = unit
+    return meta, rows, units, order
+
+
+def fmt(v):
+    if v >= 100000:
+        return f"{v:,.0f}"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def ratio(unit, libssl, other):
+    if libssl is None or other is None or other == 0 or libssl == 0:
+        return None
+    if unit in TIME_UNITS:
+        return libssl / other
+    return other / libssl
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "—"
+    if r >= 100:
+        return f"{r:,.0f}×"
+    return f"{r:.2f}×"
+
+
+def label(job):
+    kind, _, size = job.partition("/")
+    desc = DESCRIPTIONS.get(kind, kind)
+    if size.startswith("t"):
+        return f"{desc}: {size[1:]}"
+    if size.isdigit():
+        n = int(size)
+        size = f"{n // 1000000}M" if n >= 1000000 else f"{n // 1000}K" if n >= 1000 else str(n)
+        return f"{desc} @ {size}"
+    return desc
+
+
+def main():
+    meta, rows, units, order = load(sys.argv[1])
+    med = {}
+    out = []
+    out.append("| workload | unit | libssl | preloaded | ratio | native | ratio |")
+    out.append("|---|---|---:|---:|---:|---:|---:|")
+    disturbed = []
+    for job in order:
+        unit = units[job]
+        cells = {}
+        for way in WAYS:
+            vals = [v for v, _ in rows.get((job, way), [])]
+            if not vals:
+                cells[way] = None
+                continue
+            m = statistics.median(vals)
+            spread = (max(vals) - min(vals)) / m if m else 0.0
+            med[(job, way)] = m
+            flag = " ⚠" if spread > DISTURBED and len(vals) > 1 else ""
+            if flag:
+                disturbed.append(f"{label(job)} ({way}): runs {', '.join(fmt(v) for v in vals)}")
+            cells[way] = f"{fmt(m)} ±{spread * 100:.0f}%{flag}"
+        lib = med.get((job, "libssl"))
+        r_pre = ratio(unit, lib, med.get((job, "preload")))
+        r_nat = ratio(unit, lib, med.get((job, "native")))
+        tls = job.startswith(("tls-", "s_time", "s_server"))
+        native = cells["native"] if cells["native"] is not None else ("no TLS natively" if tls else "—")
+        out.append(
+            f"| {label(job)} | {unit} | {cells['libssl'] or '—'} | {cells['preload'] or '—'} | {fmt_ratio(r_pre)} "
+            f"| {native} | {fmt_ratio(r_nat) if cells['native'] is not None else '—'} |"
+        )
+    print("\n".join(f"    {m}" for m in meta))
+    print()
+    print("\n".join(out))
+    print()
+    print("Medians of the runs; ±: (max − min) / median over the runs. Ratio: for times libssl ÷ way")
+    print("(above 1 = faster than libssl), for rates way ÷ libssl (above 1 = more), for memory way ÷")
+    print("libssl (below 1 = smaller). ⚠: spread above 20%, the number is disturbed.")
+
+    # Derived figures.
+    print()
+    derived = []
+    for way in WAYS:
+        m, o = med.get(("memory/1000000", way)), med.get(("objects/1000000", way))
+        if m is not None and o is not None:
+            derived.append(f"- cache structures alone ({way}): {m - o:.0f} B/session (memory − objects)")
+    for prefix in ("spin", "threads", "tls-threads"):
+        for way in WAYS:
+            t1, t2, t4 = (med.get((f"{prefix}/t{t}", way)) for t in (1, 2, 4))
+            if t1 and t2:
+                derived.append(f"- {prefix} scaling ({way}): 2 threads {t2 / t1:.2f}× of 1" + (f", 4 threads {t4 / t1:.2f}×" if t4 else ""))
+    if derived:
+        print("Derived:")
+        print("\n".join(derived))
+        print()
+
+    # The issue's targets.
+    def r(job, way):
+        return ratio(units.get(job, ""), med.get((job, "libssl")), med.get((job, way)))
+
+    checks = []
+
+    def check(name, value, ok, shown):
+        if value is None:
+            checks.append(f"| {name} | not measured | — |")
+        else:
+            checks.append(f"| {name} | {shown} | {'met' if ok else '**missed**'} |")
+
+    for way in ("native", "preload"):
+        x = r("add-mixed/100000", way)
+        check(f"mixed-timeout add @ 100K, {way}: ≥ 1000× libssl", x, x is not None and x >= 1000, fmt_ratio(x))
+    x = r("add-equal/1000000", "preload")
+    check("equal-timeout add @ 1M, preloaded: ≥ 1.5× libssl", x, x is not None and x >= 1.5, fmt_ratio(x))
+    x = r("add-equal/1000000", "native")
+    check("equal-timeout add @ 1M, native: ≥ 3× libssl", x, x is not None and x >= 3, fmt_ratio(x))
+    m, o = med.get(("memory/1000000", "native")), med.get(("objects/1000000", "native"))
+    check("native memory per cached session ≤ 256 B (RSS growth / n, session objects included)", m, m is not None and m <= 256,
+          f"{m:.0f} B" if m is not None else "")
+    if m is not None and o is not None:
+        check("… the same without the session objects (memory − objects)", m - o, m - o <= 256, f"{m - o:.0f} B")
+    mp, ml = med.get(("memory/1000000", "preload")), med.get(("memory/1000000", "libssl"))
+    check("preloaded process no larger than plain (RSS per cached session)", mp, mp is not None and ml is not None and mp <= ml,
+          f"{mp:.0f} B vs {ml:.0f} B" if mp is not None and ml is not None else "")
+    x = r("s_time", "preload")
+    check("s_time -reuse preloaded ≥ 0.97× plain", x, x is not None and x >= 0.97, fmt_ratio(x))
+    x = r("s_server-cpu", "preload")
+    check("… s_server CPU per connection, plain ÷ preloaded ≥ 0.97", x, x is not None and x >= 0.97, fmt_ratio(x))
+    s1, s2 = med.get(("spin/t1", "libssl")), med.get(("spin/t2", "libssl"))
+    ceiling = s2 / s1 if s1 and s2 else None
+    for way in ("native", "preload"):
+        t1, t2 = med.get(("threads/t1", way)), med.get(("threads/t2", way))
+        x = t2 / t1 if t1 and t2 else None
+        note = f" (machine ceiling now: {ceiling:.2f}×)" if ceiling else ""
+        check(f"2 threads ≥ 1.6× 1 thread, add + lookup mix ({way})", x, x is not None and x >= 1.6, f"{x:.2f}×{note}" if x else "")
+    t1, t2 = med.get(("tls-threads/t1", "preload")), med.get(("tls-threads/t2", "preload"))
+    x = t2 / t1 if t1 and t2 else None
+    check("2 threads ≥ 1.6× 1 thread, handshake + add mix (preload)", x, x is not None and x >= 1.6, f"{x:.2f}×" if x else "")
+    print("| target | measured | |")
+    print("|---|---|---|")
+    print("\n".join(checks))
+    if disturbed:
+        print()
+        print("Disturbed (spread above 20%):")
+        for d in disturbed:
+            print(f"- {d}")
+
+
+if __name__ == "__main__":
+    main()
