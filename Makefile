@@ -4,10 +4,14 @@ CC ?= cc
 CXX ?= c++
 RELEASE := target/release
 GENERATED_HEADER := $(RELEASE)/include/ssl.h
+LOGS := tests-c/out/logs
+# Test steps pipe through tee into $(LOGS); pipefail keeps their exit status.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test check-header header-compile cargo-test scenarios modes python preload s-server clean
+.PHONY: all lib header demo test clean-logs check-header header-compile cargo-test scenarios modes python preload s-server clean
 
 all: header
 
@@ -21,7 +25,11 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: check-header header-compile cargo-test scenarios modes python preload s-server
+test: clean-logs check-header header-compile cargo-test bench-smoke scenarios modes python preload s-server
+	@tests-c/summary.sh
+
+clean-logs:
+	@rm -rf $(LOGS)
 
 # The committed header must be what the code generates.
 check-header: lib
@@ -35,29 +43,34 @@ header-compile: check-header
 	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -c $(RELEASE)/header_check.c -o $(RELEASE)/header_check_cxx.o
 
 cargo-test:
-	$(CARGO) test --release --locked
+	@mkdir -p $(LOGS)
+	$(CARGO) test --release --locked 2>&1 | tee $(LOGS)/cargo-test.log
 
 # Differential transcripts: libssl vs sesscache natively vs sesscache preloaded into the
 # libssl build, all under valgrind.
 scenarios: lib
-	tests-c/run-scenarios.sh
+	@mkdir -p $(LOGS)
+	tests-c/run-scenarios.sh | tee $(LOGS)/scenarios.log
 
 # How the library picks native, preload or pass-through mode (needs the scenario binaries).
 modes: scenarios
-	tests-c/modes/run.sh
+	tests-c/modes/run.sh | tee $(LOGS)/modes.log
 
 # Python's ssl module, plain and preloaded.
 python: lib
-	tests-c/python/run.sh
+	@mkdir -p $(LOGS)
+	tests-c/python/run.sh | tee $(LOGS)/python.log
 
 # Preloaded real TLS beyond the pairs: TLS 1.3 (stateful, tickets), client caches, and four
 # threads on one context; each plain, preloaded and preloaded with SESSCACHE_DISABLE=1.
 preload: lib
-	tests-c/preload/run.sh tls13 threads
+	@mkdir -p $(LOGS)
+	tests-c/preload/run.sh tls13 threads | tee $(LOGS)/preload.log
 
 # openssl s_server -www and s_client -reconnect, plain and preloaded.
 s-server: lib
-	tests-c/s_server.sh
+	@mkdir -p $(LOGS)
+	tests-c/s_server.sh | tee $(LOGS)/s-server.log
 
 clean:
 	$(CARGO) clean
@@ -72,4 +85,5 @@ bench: header
 	$(CARGO) bench --locked --bench engine -- --warm-up-time 1 --measurement-time 3 --noplot
 
 bench-smoke: header
-	bench/run.sh --smoke
+	@mkdir -p $(LOGS)
+	bench/run.sh --smoke | tee $(LOGS)/bench-smoke.log

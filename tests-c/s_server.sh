@@ -17,3 +17,4 @@ if grep '^{"mode"' "$OUT/preload.txt" | grep -qv '"served":[1-9]'; then
     echo "FAIL s_server: a preloaded server's engine served nothing"; exit 1
 fi
 echo "ok   s_server: s_client -reconnect, plain and preloaded ($(grep -c Reused "$OUT/plain.txt") reuse lines, same stats page)"
+echo "s_server: 1 passed, 0 failed"

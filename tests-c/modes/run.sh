@@ -10,7 +10,9 @@ LIB=$PWD/target/release/libsesscache.so
 OUT=${OUT:-tests-c/out}/modes
 mkdir -p "$OUT"
 fail=0
-check() { if eval "$2"; then echo "ok   modes: $1"; else echo "FAIL modes: $1"; fail=1; fi; }
+passed=0
+failed=0
+check() { if eval "$2"; then echo "ok   modes: $1"; passed=$((passed + 1)); else echo "FAIL modes: $1"; failed=$((failed + 1)); fail=1; fi; }
 
 bin=tests-c/out/oracle/handshake_tls12
 plain=tests-c/out/transcripts/handshake_tls12.oracle
@@ -45,4 +47,5 @@ LD_PRELOAD=$LIB "$OUT/uses_fake" >"$OUT/fake_preload.txt" 2>"$OUT/fake_preload.e
 check "another libssl: calls pass through" 'cmp -s "$OUT/fake_plain.txt" "$OUT/fake_preload.txt"'
 check "another libssl: one line on stderr" \
     '[ "$(wc -l <"$OUT/fake_preload.err")" -eq 1 ] && grep -q "not OpenSSL 3" "$OUT/fake_preload.err"'
+echo "modes: $passed passed, $failed failed"
 exit $fail
