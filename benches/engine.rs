@@ -103,7 +103,7 @@ fn filled(n: u64, times: Times, limit: i64) -> Context<S> {
     ctx.set_cache_size(limit);
     let mut rng = 42;
     for i in 0..n {
-        ctx.add(&make(i, n, times, &mut rng), BASE, &NoHooks);
+        ctx.add(make(i, n, times, &mut rng), || BASE, &NoHooks);
     }
     ctx
 }
@@ -130,7 +130,7 @@ fn insert(c: &mut Criterion) {
                         next += chunk;
                         let t0 = Instant::now();
                         for s in &fresh {
-                            black_box(ctx.add(s, BASE, &NoHooks));
+                            black_box(ctx.add(s.clone(), || BASE, &NoHooks));
                         }
                         spent += t0.elapsed();
                         for s in &fresh {
@@ -177,7 +177,7 @@ fn evict(c: &mut Criterion) {
                 next += iters;
                 let t0 = Instant::now();
                 for s in &fresh {
-                    black_box(ctx.add(s, BASE, &NoHooks));
+                    black_box(ctx.add(s.clone(), || BASE, &NoHooks));
                 }
                 let spent = t0.elapsed();
                 drop(fresh);
@@ -197,7 +197,7 @@ fn flush(c: &mut Criterion) {
         ctx.set_cache_size(0);
         let all: Vec<S> = (0..n).map(|i| session(i, BASE + (i as f64 * 100.0 / n as f64) as i64, 300)).collect();
         for s in &all {
-            ctx.add(s, BASE, &NoHooks);
+            ctx.add(s.clone(), || BASE, &NoHooks);
         }
         let expired = &all[..(n / 100) as usize];
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
@@ -208,7 +208,7 @@ fn flush(c: &mut Criterion) {
                     ctx.flush(BASE + 301, &NoHooks);
                     spent += t0.elapsed();
                     for s in expired {
-                        ctx.add(s, BASE, &NoHooks);
+                        ctx.add(s.clone(), || BASE, &NoHooks);
                     }
                 }
                 assert_eq!(ctx.number(), n as i64);

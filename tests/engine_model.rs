@@ -177,7 +177,7 @@ fn run(seed: u64, steps: usize) {
                     pool.push(s.clone());
                     s
                 };
-                let got = ctx.add(&s, 0, &hooks);
+                let got = ctx.add(s.clone(), || 0, &hooks);
                 assert_eq!(got, model.add(&s, limit, &mut want), "{context}: add result");
             }
             5 | 6 if !pool.is_empty() => {

@@ -63,7 +63,7 @@ fn threads_with_reentrant_callbacks_keep_the_books() {
                     id[..8].copy_from_slice(&t.to_le_bytes());
                     id[8..16].copy_from_slice(&i.to_le_bytes());
                     let s = S(Arc::new((SessionKey::new(0x303, &id).unwrap(), Expiry::new(i as i64, 100), AtomicBool::new(false))));
-                    if ctx.add(&s, 0, hooks) {
+                    if ctx.add(s.clone(), || 0, hooks) {
                         added.fetch_add(1, Ordering::Relaxed);
                     }
                     mine.push(s);

@@ -261,7 +261,7 @@ pub unsafe extern "C" fn SSL_CTX_add_session(ctx: *mut SSL_CTX, s: *mut SSL_SESS
     guard(0, || {
         let ctx = borrow(ctx)?;
         let session = SessionRef::from_borrowed(s)?;
-        Some(ctx.cache.add(&session, now(), &ctx.hooks(std::ptr::null_mut())) as c_int)
+        Some(ctx.cache.add(session, now, &ctx.hooks(std::ptr::null_mut())) as c_int)
     })
 }
 

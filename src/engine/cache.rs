@@ -233,12 +233,13 @@ impl<H: Handle> Cache<H> {
         Some(st.remove_slot(i))
     }
 
-    /// Last step of an add: the newcomer takes its place in the expiry order, if it is still
-    /// cached under `key` (a callback during eviction may have removed it).
-    pub fn link(&self, key: SessionKey, handle: &H, expiry: Expiry) {
+    /// Last step of an add: the newcomer under `key` takes its place in the expiry order, if
+    /// it is still there unlinked (a callback during eviction may have removed or replaced
+    /// it; a replacement is unlinked too, and takes the place).
+    pub fn link_key(&self, key: SessionKey, expiry: Expiry) {
         let mut st = self.state.write();
         if let Some(i) = st.find(&key) {
-            if st.slot(i).handle.same(handle) && st.slot(i).order == UNLINKED {
+            if st.slot(i).order == UNLINKED {
                 st.link(i, expiry);
             }
         }
@@ -323,7 +324,7 @@ mod tests {
                 while let Some(v) = c.evict_one(limit, mark) {
                     evicted.push(v);
                 }
-                c.link(k, &h, e);
+                c.link_key(k, e);
                 Some(evicted)
             }
         }

@@ -29,7 +29,7 @@ pub trait Session: Handle {
 pub trait Hooks<H> {
     /// The remove callback: `session` has left the cache (removed, evicted, flushed).
     fn removed(&self, session: &H);
-    /// `session` is now cached under `key` (new or moved); a front may note where it lives.
+    /// `session` is being cached under `key`; a front may note where it lives.
     fn added(&self, _session: &H, _key: SessionKey) {}
 }
 
@@ -121,17 +121,21 @@ impl<H: Session> Context<H> {
     // ---- the cache operations of ssl_sess.c ----
 
     /// `SSL_CTX_add_session`: true (1) when the session entered the cache under a key that
-    /// did not hold it already. Evicted sessions are marked not resumable and reported.
-    pub fn add(&self, session: &H, now: i64, hooks: &impl Hooks<H>) -> bool {
+    /// did not hold it already. Evicted sessions are marked not resumable and reported. The
+    /// handle passed in becomes the cache's reference; `now` is read only for
+    /// SSL_SESS_CACHE_UPDATE_TIME.
+    pub fn add(&self, session: H, now: impl FnOnce() -> i64, hooks: &impl Hooks<H>) -> bool {
         let key = session.key();
         let expiry = if self.mode().contains(CacheMode::UPDATE_TIME) {
-            session.touch(now)
+            session.touch(now())
         } else {
             session.expiry()
         };
-        let outcome = self.cache.add_start(key, session.clone(), expiry, self.size_limit());
+        // Told before the handle moves into the store; where the session lives only matters
+        // while it is cached there, which the front checks.
+        hooks.added(&session, key);
+        let outcome = self.cache.add_start(key, session, expiry, self.size_limit());
         let AddStart::New { replaced, linked } = outcome else {
-            hooks.added(session, key);
             return false;
         };
         drop(replaced);
@@ -146,9 +150,8 @@ impl<H: Session> Context<H> {
                 hooks.removed(&victim);
                 self.stats.bump(Counter::CacheFull);
             }
-            self.cache.link(key, session, expiry);
+            self.cache.link_key(key, expiry);
         }
-        hooks.added(session, key);
         self.stored.fetch_add(1, Ordering::Relaxed);
         true
     }

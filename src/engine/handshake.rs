@@ -72,7 +72,7 @@ impl<H: HandshakeSession> Context<H> {
                 }
                 self.stats.bump(Counter::CbHit);
                 if !self.mode().contains(CacheMode::NO_INTERNAL_STORE) {
-                    self.add(&s, now, hooks);
+                    self.add(s.clone(), || now, hooks);
                 }
                 found = Some(s);
             }
@@ -137,7 +137,7 @@ impl<H: HandshakeSession> Context<H> {
         let bit = peer.role.cache_bit();
         if mode.intersects(bit) && !hit {
             if !mode.contains(CacheMode::NO_INTERNAL_STORE) {
-                self.add(session, now, hooks);
+                self.add(session.clone(), || now, hooks);
             }
             hooks.new_session(session);
         }

@@ -99,8 +99,8 @@ impl PreloadCtx {
         self.real_ctrl(SSL_CTRL_SET_SESS_CACHE_MODE, c_long::from((mode & !internal) | internal));
     }
 
-    fn add(&self, session: &RealSession) -> bool {
-        self.engine.add(session, now(), &self.hooks())
+    fn add(&self, session: RealSession) -> bool {
+        self.engine.add(session, now, &self.hooks())
     }
 }
 
@@ -110,25 +110,20 @@ impl report::Reported for PreloadCtx {
     }
 }
 
-/// The engine state of a real context, if it was made by our `SSL_CTX_new`.
-pub fn state(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<Arc<PreloadCtx>> {
+/// The engine state of a real context, if it was made by our `SSL_CTX_new`. Borrowed, not
+/// counted: the slot's reference lasts until libssl frees the context, and the caller is using
+/// the context (counting would make every call write one shared cache line).
+pub fn state<'a>(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<&'a PreloadCtx> {
     if ctx.is_null() {
         return None;
     }
     // SAFETY: a live real context; the slot holds an `Arc` pointer we put there, or NULL.
-    unsafe {
-        let p = (rt.real.SSL_CTX_get_ex_data)(ctx, rt.ctx_index) as *const PreloadCtx;
-        if p.is_null() {
-            return None;
-        }
-        Arc::increment_strong_count(p);
-        Some(Arc::from_raw(p))
-    }
+    unsafe { ((rt.real.SSL_CTX_get_ex_data)(ctx, rt.ctx_index) as *const PreloadCtx).as_ref() }
 }
 
 /// The context whose cache serves a connection. libssl uses the context the connection was
 /// made with even after SSL_set_SSL_CTX; we use the current one (see the README).
-fn state_of_ssl(rt: &'static Runtime, ssl: *const SSL) -> Option<Arc<PreloadCtx>> {
+fn state_of_ssl<'a>(rt: &'static Runtime, ssl: *const SSL) -> Option<&'a PreloadCtx> {
     // SAFETY: a live real connection.
     state(rt, unsafe { (rt.real.SSL_get_SSL_CTX)(ssl) })
 }
@@ -187,7 +182,7 @@ pub fn add_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION)
         // SAFETY: not ours: libssl's cache.
         return unsafe { (rt.real.SSL_CTX_add_session)(ctx, s) };
     };
-    RealSession::borrowed(rt, s).is_some_and(|s| st.add(&s)) as c_int
+    RealSession::borrowed(rt, s).is_some_and(|s| st.add(s)) as c_int
 }
 
 /// Goes through libssl's own removal, which marks the session not resumable and calls
@@ -283,7 +278,7 @@ unsafe extern "C" fn on_get(ssl: *mut SSL, id: *const c_uchar, len: c_int, copy:
             }
         }
         if found.is_none() {
-            found = app_lookup(rt, &st, ssl, id);
+            found = app_lookup(rt, st, ssl, id);
         }
         let session = found?;
         if let Some(copy) = copy.as_mut() {
@@ -306,7 +301,7 @@ fn app_lookup(rt: &'static Runtime, st: &PreloadCtx, ssl: *mut SSL, id: &[u8]) -
     }
     st.engine.count(Counter::CbHit);
     if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) {
-        st.add(&session);
+        st.add(session.clone());
     }
     Some(session)
 }
@@ -320,7 +315,7 @@ unsafe extern "C" fn on_new(ssl: *mut SSL, s: *mut SSL_SESSION) -> c_int {
         let st = state_of_ssl(rt, ssl)?;
         let callbacks = *st.callbacks.read();
         if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) && stores_internally(rt, ssl, &callbacks) {
-            st.add(&RealSession::borrowed(rt, s)?);
+            st.add(RealSession::borrowed(rt, s)?);
         }
         Some(callbacks.new_session.map_or(0, |cb| cb(ssl, s)))
     })
