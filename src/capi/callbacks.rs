@@ -47,8 +47,8 @@ impl Hooks<SessionRef> for CtxHooks<'_> {
             unsafe { cb(self.ctx.as_ptr(), session.as_ptr()) };
         }
     }
-    fn added(&self, session: &SessionRef, key: SessionKey) {
-        session.object().set_owner(self.ctx.weak(), key);
+    fn added(&self, session: &SessionRef, _key: SessionKey) {
+        session.object().set_owner(self.ctx);
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, RwLock};
@@ -56,6 +57,10 @@ pub const DTLS1_VERSION: c_int = 0xFEFF;
 pub const DTLS1_2_VERSION: c_int = 0xFEFD;
 pub const DTLS1_BAD_VER: c_int = 0x0100;
 
+/// Every live context by address, for sessions that name their owner by address. Changed
+/// only when a context is made or freed.
+static LIVE: Mutex<BTreeMap<usize, Weak<SSL_CTX>>> = parking_lot::const_mutex(BTreeMap::new());
+
 /// OpenSSL 3's library context (providers); opaque, and unused natively.
 pub enum OSSL_LIB_CTX {}
 
@@ -82,6 +87,10 @@ impl SSL_CTX {
     pub(crate) fn weak(&self) -> Weak<SSL_CTX> {
         self.me.clone()
     }
+    /// The live context at this address, if any: how a session's owner address is resolved.
+    pub(crate) fn live(address: usize) -> Option<Arc<SSL_CTX>> {
+        LIVE.lock().get(&address).and_then(Weak::upgrade)
+    }
     pub(crate) fn sid_ctx(&self) -> ShortBytes {
         *self.sid_ctx.lock()
     }
@@ -99,6 +108,7 @@ impl SSL_CTX {
         // may read the context's data: flush while it is whole.
         crate::report::retire(ctx);
         ctx.cache.flush(0, &ctx.hooks(std::ptr::null_mut()));
+        LIVE.lock().remove(&(p as usize));
         drop(Arc::from_raw(p));
     }
 }
@@ -136,8 +146,10 @@ pub unsafe extern "C" fn SSL_CTX_new(method: *const SSL_METHOD) -> *mut SSL_CTX 
             callbacks: RwLock::new(Callbacks::default()),
         });
         let weak: std::sync::Weak<SSL_CTX> = Arc::downgrade(&ctx);
-        crate::report::register(weak);
-        Some(Arc::into_raw(ctx) as *mut SSL_CTX)
+        crate::report::register(weak.clone());
+        let p = Arc::into_raw(ctx) as *mut SSL_CTX;
+        LIVE.lock().insert(p as usize, weak);
+        Some(p)
     })
 }
 

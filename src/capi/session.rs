@@ -1,8 +1,8 @@
 //! `SSL_SESSION`: our session object, its reference counting, and the SSL_SESSION_* accessors.
 
 use std::ffi::{CStr, c_char, c_int, c_long, c_uchar, c_uint, c_void};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -10,7 +10,7 @@ use super::cipher::SSL_CIPHER;
 use super::ctx::SSL_CTX;
 use super::exdata::ExData;
 use super::{borrow, bytes, guard, guard_void, now};
-use crate::engine::{self, Expiry, HandshakeSession, SessionKey};
+use crate::engine::{self, Expiry, HandshakeSession, Session as _, SessionKey};
 use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
 
 /// A session. C holds it through `Arc` pointers: `SSL_SESSION_up_ref` and `_free` move the
@@ -19,9 +19,11 @@ pub struct SSL_SESSION {
     fields: Mutex<SessionFields>,
     /// Set when the session leaves a cache, or a handshake gives up on it.
     not_resumable: AtomicBool,
-    /// The context that last cached it and the key it was filed under, so that a change of
-    /// time or timeout moves it in that cache's expiry order (OpenSSL's `owner`).
-    owner: Mutex<Option<(Weak<SSL_CTX>, SessionKey)>>,
+    /// The address of the context that last cached it, so that a change of time or timeout
+    /// moves it in that cache's expiry order (OpenSSL's `owner`); 0 for none. An address, not
+    /// a counted reference: setting it on every add must not write a cache line all sessions
+    /// of a context share. `SSL_CTX::live` turns it back into a context.
+    owner: AtomicUsize,
     pub(crate) ex_data: ExData,
 }
 
@@ -30,7 +32,7 @@ impl SSL_SESSION {
         let s = SessionRef(Arc::new(SSL_SESSION {
             fields: Mutex::new(fields),
             not_resumable: AtomicBool::new(false),
-            owner: Mutex::new(None),
+            owner: AtomicUsize::new(0),
             ex_data: ExData::default(),
         }));
         s.0.ex_data.on_new(s.as_ptr());
@@ -39,8 +41,8 @@ impl SSL_SESSION {
     pub(crate) fn fields(&self) -> MutexGuard<'_, SessionFields> {
         self.fields.lock()
     }
-    pub(crate) fn set_owner(&self, ctx: Weak<SSL_CTX>, key: SessionKey) {
-        *self.owner.lock() = Some((ctx, key));
+    pub(crate) fn set_owner(&self, ctx: &SSL_CTX) {
+        self.owner.store(ctx as *const SSL_CTX as usize, Ordering::Relaxed);
     }
 }
 
@@ -126,11 +128,11 @@ unsafe fn retime(s: *const SSL_SESSION, change: impl FnOnce(&mut SessionFields))
         change(&mut f);
         f.expiry()
     };
-    let owner = session.0.owner.lock().clone();
-    if let Some((ctx, key)) = owner {
-        if let Some(ctx) = ctx.upgrade() {
-            ctx.cache.reposition(&key, &session, expiry);
-        }
+    // Filed under its current key: a session whose id changed while cached is not found,
+    // and stays where it was (OpenSSL's list would be corrupt by then).
+    if let Some(ctx) = SSL_CTX::live(session.0.owner.load(Ordering::Relaxed)) {
+        let key = session.key();
+        ctx.cache.reposition(&key, &session, expiry);
     }
     Some(())
 }
