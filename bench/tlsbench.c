@@ -37,30 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Wall-clock time, for the multi-threaded workloads (throughput). */
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
-/* The calling thread's CPU time, for the single-threaded workloads: on a shared machine it
- * leaves out the time other processes hold the core (cache and memory stalls still count).
- * BENCH_CLOCK=wall times them by the wall clock instead. */
-static double cpu_ns(void)
-{
-    static int wall = -1;
-    if (wall < 0) {
-        const char *c = getenv("BENCH_CLOCK");
-        wall = c != NULL && strcmp(c, "wall") == 0;
-    }
-    if (wall)
-        return now_ns();
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static void die(const char *what)
 {
@@ -69,38 +46,10 @@ static void die(const char *what)
     exit(2);
 }
 
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "common.h"
 
-static void result(const char *w, long n, double value, const char *unit, long count)
-{
-    printf("RESULT %s %ld %.3f %s %ld\n", w, n, value, unit, count);
-    fflush(stdout);
-}
 
-/* See cachebench.c: perf's control FIFO, so that only timed regions are sampled. */
-static void profile(int on)
-{
-    static int ctl = -2, ack = -1;
-    if (ctl == -2) {
-        const char *c = getenv("BENCH_PERF_CTL"), *a = getenv("BENCH_PERF_ACK");
-        ctl = c ? open(c, O_WRONLY) : -1;
-        ack = a ? open(a, O_RDONLY) : -1;
-    }
-    if (ctl < 0)
-        return;
-    const char *cmd = on ? "enable\n" : "disable\n";
-    if (write(ctl, cmd, strlen(cmd)) < 0)
-        die("perf control");
-    char buf[16];
-    if (ack >= 0 && read(ack, buf, sizeof buf) < 0)
-        die("perf ack");
-}
+
 
 static EVP_PKEY *key;
 static X509 *cert;
