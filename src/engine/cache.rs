@@ -3,11 +3,14 @@
 //! OpenSSL keeps a hash table plus a doubly linked list sorted by expiry, newest-expiring at the
 //! head; it evicts and flushes from the tail. Among equal expiries, the session (re)inserted
 //! last sits nearest the head. Finding the spot for a session whose expiry differs from the
-//! head's walks the list, O(n). Here the list is a B-tree keyed by (expiry, insertion
-//! sequence) packed in one integer: the same order, every operation O(log n).
+//! head's walks the list, O(n). Here the order is a B-tree of buckets, one per distinct
+//! expiry, each a doubly linked list of its sessions in insertion order: the same order, with
+//! O(log b) bucket lookups in a tree of b distinct expiries (a few thousand at most when
+//! sessions get whole-second times and a handful of timeouts, so it stays in cache) and O(1)
+//! list work.
 //!
-//! Layout, for speed and size: entries live in a slab (each key stored once); the order holds
-//! 4-byte slab positions, the hash index 4-byte positions with the key's 32-bit hash beside
+//! Layout, for speed and size: entries live in a slab (each key stored once) and carry their
+//! list links; the hash index holds 4-byte slab positions with the key's 32-bit hash beside
 //! them, so growing the index never reads the slab. The hash is seeded per cache, so ids
 //! chosen by peers cannot be aimed at one bucket.
 //!
@@ -28,26 +31,26 @@ pub trait Handle: Clone {
     fn same(&self, other: &Self) -> bool;
 }
 
-/// Position in the expiry order: `Expiry::sort_key` (65 bits) above a 63-bit insertion
-/// sequence. Earlier expiry first, then earlier insertion; the first is OpenSSL's list tail,
-/// the next to be evicted. 0 is never a position (sequences start at 1).
-type OrderKey = u128;
-const SEQ_BITS: u32 = 63;
-const UNLINKED: OrderKey = 0;
-
-fn order_key(expiry: Expiry, seq: u64) -> OrderKey {
-    (expiry.sort_key() << SEQ_BITS) | OrderKey::from(seq)
-}
-fn order_parts(key: OrderKey) -> (Expiry, u64) {
-    (Expiry::from_sort_key(key >> SEQ_BITS), (key & ((1 << SEQ_BITS) - 1)) as u64)
-}
+/// No slot: the end of a list.
+const NIL: u32 = u32::MAX;
 
 struct Slot<H> {
     handle: H,
     key: SessionKey,
-    /// `UNLINKED` while an add is evicting for it: counted and findable, not yet in the
-    /// order, as OpenSSL's newcomer is in the hash table but not yet in the list.
-    order: OrderKey,
+    /// `Expiry::sort_key` of the bucket the slot is in.
+    expiry: u128,
+    /// When it was (re)inserted; 0 while an add is evicting for it: counted and findable,
+    /// not yet in the order, as OpenSSL's newcomer is in the hash table but not the list.
+    seq: u64,
+    /// Neighbours in its bucket, older and newer.
+    prev: u32,
+    next: u32,
+}
+
+/// The sessions with one expiry, oldest insertion first.
+struct Bucket {
+    head: u32,
+    tail: u32,
 }
 
 /// An index entry: a slab position and its key's hash.
@@ -68,7 +71,9 @@ struct State<H> {
     free: Vec<u32>,
     index: HashTable<Indexed>,
     hasher: DefaultHashBuilder,
-    order: BTreeMap<OrderKey, u32>,
+    /// Buckets by expiry sort key: the first bucket's head is OpenSSL's list tail, the next
+    /// session to be evicted.
+    order: BTreeMap<u128, Bucket>,
     next_seq: u64,
 }
 
@@ -92,7 +97,7 @@ impl<H> State<H> {
     /// A new slot for `handle` under `key` (whose hash is `hash`), in the index but not in
     /// the order.
     fn insert(&mut self, key: SessionKey, hash: u32, handle: H) -> u32 {
-        let slot = Some(Slot { handle, key, order: UNLINKED });
+        let slot = Some(Slot { handle, key, expiry: 0, seq: 0, prev: NIL, next: NIL });
         let i = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = slot;
@@ -113,30 +118,71 @@ impl<H> State<H> {
         if let Ok(entry) = self.index.find_entry(widen(hash), |e| e.slot == i) {
             entry.remove();
         }
+        self.unlink(i);
         let slot = self.slots[i as usize].take().expect("indexed slots are occupied");
-        if slot.order != UNLINKED {
-            self.order.remove(&slot.order);
-        }
         self.free.push(i);
         slot.handle
     }
 
-    /// Puts slot `i` at its place for `expiry`, as if inserted now.
+    /// Puts slot `i` at its place for `expiry`, as if inserted now: the newest of its bucket.
     fn link(&mut self, i: u32, expiry: Expiry) {
+        self.unlink(i);
         self.next_seq += 1;
-        let key = order_key(expiry, self.next_seq);
-        let old = std::mem::replace(&mut self.slot_mut(i).order, key);
-        if old != UNLINKED {
-            self.order.remove(&old);
+        let (seq, key) = (self.next_seq, expiry.sort_key());
+        let bucket = self.order.entry(key).or_insert(Bucket { head: NIL, tail: NIL });
+        let prev = std::mem::replace(&mut bucket.tail, i);
+        if prev == NIL {
+            bucket.head = i;
         }
-        self.order.insert(key, i);
+        let slots = &mut self.slots;
+        if prev != NIL {
+            slots[prev as usize].as_mut().expect("listed slots are occupied").next = i;
+        }
+        let slot = slots[i as usize].as_mut().expect("indexed slots are occupied");
+        (slot.expiry, slot.seq, slot.prev, slot.next) = (key, seq, prev, NIL);
+    }
+
+    /// Takes slot `i` out of its bucket, if it is in one; an emptied bucket goes.
+    fn unlink(&mut self, i: u32) {
+        let slot = self.slot_mut(i);
+        if slot.seq == 0 {
+            return;
+        }
+        let (key, prev, next) = (slot.expiry, slot.prev, slot.next);
+        (slot.seq, slot.prev, slot.next) = (0, NIL, NIL);
+        if prev != NIL {
+            self.slot_mut(prev).next = next;
+        }
+        if next != NIL {
+            self.slot_mut(next).prev = prev;
+        }
+        let bucket = self.order.get_mut(&key).expect("a linked slot's bucket exists");
+        if prev == NIL {
+            bucket.head = next;
+        }
+        if next == NIL {
+            bucket.tail = prev;
+        }
+        if bucket.head == NIL {
+            self.order.remove(&key);
+        }
+    }
+
+    /// The slots in eviction order: buckets by expiry, each oldest insertion first.
+    fn in_order(&self) -> impl Iterator<Item = (u128, u32)> + '_ {
+        self.order.iter().flat_map(move |(&key, bucket)| {
+            std::iter::successors(Some(bucket.head).filter(|&j| j != NIL), move |&j| {
+                Some(self.slot(j).next).filter(|&n| n != NIL)
+            })
+            .map(move |j| (key, j))
+        })
     }
 
     /// The slot nearest the expiry end among those placed at or before sequence `mark`, with
     /// its expiry. Only sessions re-added by callbacks during a walk are passed over, so this
-    /// is normally the first entry.
+    /// is normally the first slot.
     fn first_before(&self, mark: u64) -> Option<(Expiry, u32)> {
-        self.order.iter().map(|(&k, &i)| (order_parts(k), i)).find(|((_, seq), _)| *seq <= mark).map(|((e, _), i)| (e, i))
+        self.in_order().find(|&(_, j)| self.slot(j).seq <= mark).map(|(key, j)| (Expiry::from_sort_key(key), j))
     }
 }
 
@@ -196,10 +242,7 @@ impl<H: Handle> Cache<H> {
             }
             Some(i) => {
                 // Another object under the key: it goes, the newcomer takes its slot unlinked.
-                let old_order = std::mem::replace(&mut st.slot_mut(i).order, UNLINKED);
-                if old_order != UNLINKED {
-                    st.order.remove(&old_order);
-                }
+                st.unlink(i);
                 (i, Some(std::mem::replace(&mut st.slot_mut(i).handle, handle)))
             }
             None => (st.insert(key, hash, handle), None),
@@ -239,7 +282,7 @@ impl<H: Handle> Cache<H> {
     pub fn link_key(&self, key: SessionKey, expiry: Expiry) {
         let mut st = self.state.write();
         if let Some(i) = st.find(&key) {
-            if st.slot(i).order == UNLINKED {
+            if st.slot(i).seq == 0 {
                 st.link(i, expiry);
             }
         }
@@ -289,7 +332,7 @@ impl<H: Handle> Cache<H> {
     /// The cached keys from the expiry end to the newest, for tests and reports.
     pub fn keys_in_eviction_order(&self) -> Vec<SessionKey> {
         let st = self.state.read();
-        st.order.values().map(|&i| st.slot(i).key).collect()
+        st.in_order().map(|(_, j)| st.slot(j).key).collect()
     }
 }
 
