@@ -27,22 +27,25 @@ pub(crate) struct Callbacks {
     pub(crate) generate_id: GEN_SESSION_CB,
 }
 
-/// A context's callbacks, bound to the connection on whose behalf the engine works.
+/// A context's callbacks, bound to the connection on whose behalf the engine works. They are
+/// read when a callback is due, not before: most adds call none.
 pub(crate) struct CtxHooks<'a> {
     ctx: &'a SSL_CTX,
     ssl: *mut SSL,
-    callbacks: Callbacks,
 }
 
 impl<'a> CtxHooks<'a> {
     pub(crate) fn new(ctx: &'a SSL_CTX, ssl: *mut SSL) -> CtxHooks<'a> {
-        CtxHooks { ctx, ssl, callbacks: *ctx.callbacks.read() }
+        CtxHooks { ctx, ssl }
+    }
+    fn callbacks(&self) -> Callbacks {
+        *self.ctx.callbacks.read()
     }
 }
 
 impl Hooks<SessionRef> for CtxHooks<'_> {
     fn removed(&self, session: &SessionRef) {
-        if let Some(cb) = self.callbacks.remove_session {
+        if let Some(cb) = self.callbacks().remove_session {
             // SAFETY: the application's callback, given live objects; it may call back in.
             unsafe { cb(self.ctx.as_ptr(), session.as_ptr()) };
         }
@@ -54,7 +57,7 @@ impl Hooks<SessionRef> for CtxHooks<'_> {
 
 impl HandshakeHooks<SessionRef> for CtxHooks<'_> {
     fn external_get(&self, id: &[u8]) -> Option<SessionRef> {
-        let cb = self.callbacks.get_session?;
+        let cb = self.callbacks().get_session?;
         let mut copy: c_int = 1;
         // SAFETY: as above; `id` outlives the call.
         let found = unsafe { cb(self.ssl, id.as_ptr(), id.len() as c_int, &mut copy) };
@@ -69,7 +72,7 @@ impl HandshakeHooks<SessionRef> for CtxHooks<'_> {
         }
     }
     fn new_session(&self, session: &SessionRef) {
-        if let Some(cb) = self.callbacks.new_session {
+        if let Some(cb) = self.callbacks().new_session {
             let given = session.clone().into_raw();
             // SAFETY: as above. A callback returning 0 did not keep the reference it was given.
             if unsafe { cb(self.ssl, given) } == 0 {

@@ -101,6 +101,10 @@ impl engine::Session for SessionRef {
     fn expiry(&self) -> Expiry {
         self.fields().expiry()
     }
+    fn key_and_expiry(&self) -> (SessionKey, Expiry) {
+        let f = self.fields();
+        (f.key(), f.expiry())
+    }
     fn touch(&self, now: i64) -> Expiry {
         let mut f = self.fields();
         f.time = now;

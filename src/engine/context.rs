@@ -18,6 +18,10 @@ pub trait Session: Handle {
     /// The key the session would be filed under now: (protocol version, id).
     fn key(&self) -> SessionKey;
     fn expiry(&self) -> Expiry;
+    /// Both at once (a front may read them under one lock).
+    fn key_and_expiry(&self) -> (SessionKey, Expiry) {
+        (self.key(), self.expiry())
+    }
     /// Sets the session's time to `now` (SSL_SESS_CACHE_UPDATE_TIME) and returns the new expiry.
     fn touch(&self, now: i64) -> Expiry;
     /// Removal from a cache makes a session unusable for resumption, as in OpenSSL.
@@ -125,12 +129,8 @@ impl<H: Session> Context<H> {
     /// handle passed in becomes the cache's reference; `now` is read only for
     /// SSL_SESS_CACHE_UPDATE_TIME.
     pub fn add(&self, session: H, now: impl FnOnce() -> i64, hooks: &impl Hooks<H>) -> bool {
-        let key = session.key();
-        let expiry = if self.mode().contains(CacheMode::UPDATE_TIME) {
-            session.touch(now())
-        } else {
-            session.expiry()
-        };
+        let (key, expiry) = session.key_and_expiry();
+        let expiry = if self.mode().contains(CacheMode::UPDATE_TIME) { session.touch(now()) } else { expiry };
         // Told before the handle moves into the store; where the session lives only matters
         // while it is cached there, which the front checks.
         hooks.added(&session, key);
