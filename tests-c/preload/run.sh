@@ -117,7 +117,7 @@ for name in "${names[@]}"; do
                     pre=(LD_PRELOAD="$hglib") ;;
                 esac
                 if ! timeout 1200 env -u SESSCACHE_REPORT "${pre[@]}" valgrind --tool=helgrind -q --error-exitcode=99 \
-                        "$b" >"$b.helgrind.$mode.out" 2>"$b.helgrind.$mode"; then
+                        --suppressions=tests-c/preload/helgrind.supp "$b" >"$b.helgrind.$mode.out" 2>"$b.helgrind.$mode"; then
                     echo "FAIL $name: helgrind ($mode): $(grep -c 'Possible data race' "$b.helgrind.$mode") possible data races; $b.helgrind.$mode"
                     [ $mode = preload ] && echo "     (if the pthread-locks run is clean, these are sesscache's parking_lot locks, which helgrind cannot see)"
                     ok=0
