@@ -8,7 +8,7 @@ use super::ctx::SSL_CTX;
 use super::session::{SessionRef, SSL_SESSION};
 use super::ssl::SSL;
 use super::{borrow, guard, guard_void};
-use crate::engine::{HandshakeHooks, Hooks, SessionKey};
+use crate::engine::{GetCallback, HandshakeHooks, Hooks, SessionKey};
 
 /// `int (*new_session_cb)(SSL *, SSL_SESSION *)`: returns 1 to keep the reference it is given.
 pub type sesscache_new_session_cb = Option<unsafe extern "C" fn(*mut SSL, *mut SSL_SESSION) -> c_int>;
@@ -55,7 +55,7 @@ impl Hooks<SessionRef> for CtxHooks<'_> {
     }
 }
 
-impl HandshakeHooks<SessionRef> for CtxHooks<'_> {
+impl GetCallback<SessionRef> for CtxHooks<'_> {
     fn external_get(&self, id: &[u8]) -> Option<SessionRef> {
         let cb = self.callbacks().get_session?;
         let mut copy: c_int = 1;
@@ -71,6 +71,9 @@ impl HandshakeHooks<SessionRef> for CtxHooks<'_> {
             }
         }
     }
+}
+
+impl HandshakeHooks<SessionRef> for CtxHooks<'_> {
     fn new_session(&self, session: &SessionRef) {
         if let Some(cb) = self.callbacks().new_session {
             let given = session.clone().into_raw();

@@ -13,11 +13,14 @@ pub trait HandshakeSession: Session {
     fn sid_ctx_matches(&self, sid_ctx: &[u8]) -> bool;
 }
 
-/// User callbacks the handshake calls, never under a lock.
-pub trait HandshakeHooks<H>: Hooks<H> {
-    /// The get callback, for a session not found internally. The returned handle owns a
-    /// reference (the front applies the callback's copy flag).
+/// The get callback, for a session not found internally. Never called under a lock.
+pub trait GetCallback<H>: Hooks<H> {
+    /// The returned handle owns a reference (the front applies the callback's copy flag).
     fn external_get(&self, id: &[u8]) -> Option<H>;
+}
+
+/// User callbacks the handshake calls, never under a lock.
+pub trait HandshakeHooks<H>: GetCallback<H> {
     /// The new-session callback, offered every session the handshake would cache.
     fn new_session(&self, session: &H);
 }
@@ -57,27 +60,7 @@ impl<H: HandshakeSession> Context<H> {
     /// The server got a ClientHello offering session `id`: OpenSSL's lookup order and checks.
     pub fn resume_lookup(&self, peer: &Peer, id: &[u8], now: i64, hooks: &impl HandshakeHooks<H>) -> Resume<H> {
         let Some(key) = SessionKey::new(peer.version, id) else { return Resume::Miss };
-        let mut found = None;
-        if !self.mode().contains(CacheMode::NO_INTERNAL_LOOKUP) {
-            found = self.get(&key);
-            match found {
-                Some(_) => self.note_served(),
-                None => self.stats.bump(Counter::Miss),
-            }
-        }
-        if found.is_none() {
-            if let Some(s) = hooks.external_get(id) {
-                if !s.is_resumable() {
-                    return Resume::Miss;
-                }
-                self.stats.bump(Counter::CbHit);
-                if !self.mode().contains(CacheMode::NO_INTERNAL_STORE) {
-                    self.add(s.clone(), || now, hooks);
-                }
-                found = Some(s);
-            }
-        }
-        let Some(s) = found else { return Resume::Miss };
+        let Some(s) = self.lookup(&key, now, hooks) else { return Resume::Miss };
         // A session of another version, or made for another context, is treated as a miss
         // without counting one.
         if s.key().version() != peer.version || !s.sid_ctx_matches(peer.sid_ctx) {
@@ -93,6 +76,30 @@ impl<H: HandshakeSession> Context<H> {
         }
         self.stats.bump(Counter::Hit);
         Resume::Hit(s)
+    }
+
+    /// OpenSSL's `lookup_sess_in_cache`: the cache (unless NO_INTERNAL_LOOKUP; a miss counts),
+    /// then the get callback (a session no longer resumable is ignored; cb_hits counts; it is
+    /// cached unless NO_INTERNAL_STORE). `key`'s id is what the peer offered.
+    pub fn lookup(&self, key: &SessionKey, now: i64, hooks: &impl GetCallback<H>) -> Option<H> {
+        if !self.mode().contains(CacheMode::NO_INTERNAL_LOOKUP) {
+            match self.get(key) {
+                Some(s) => {
+                    self.note_served();
+                    return Some(s);
+                }
+                None => self.stats.bump(Counter::Miss),
+            }
+        }
+        let s = hooks.external_get(key.id())?;
+        if !s.is_resumable() {
+            return None;
+        }
+        self.stats.bump(Counter::CbHit);
+        if !self.mode().contains(CacheMode::NO_INTERNAL_STORE) {
+            self.add(s.clone(), || now, hooks);
+        }
+        Some(s)
     }
 
     /// A client offered a session with an id and the server chose not to resume it: the

@@ -13,7 +13,7 @@ mod stats;
 pub use cache::{AddStart, Cache, Handle};
 pub use context::{Context, Hooks, NoHooks, Session, DEFAULT_CACHE_SIZE, DEFAULT_CTX_TIMEOUT};
 pub use expiry::Expiry;
-pub use handshake::{HandshakeHooks, HandshakeSession, Peer, Resume};
+pub use handshake::{GetCallback, HandshakeHooks, HandshakeSession, Peer, Resume};
 pub use key::SessionKey;
 pub use mode::{CacheMode, Role};
 pub use stats::{Counter, Stats};

@@ -25,7 +25,7 @@ use crate::capi::ctx::*;
 use crate::capi::now;
 use crate::capi::session::SSL_SESSION;
 use crate::capi::ssl::SSL;
-use crate::engine::{CacheMode, Context, Counter, Hooks, Session, SessionKey};
+use crate::engine::{CacheMode, Context, Counter, GetCallback, Hooks, Session, SessionKey};
 use crate::report;
 
 /// The application's callbacks, which libssl never sees.
@@ -52,17 +52,34 @@ thread_local! {
     static LAST_REMOVED: Cell<Option<bool>> = const { Cell::new(None) };
 }
 
-/// The application's remove callback, bound to the real context.
+/// The application's callbacks, bound to the real context and, for lookups, the connection.
 struct AppHooks {
+    rt: &'static Runtime,
     ctx: *mut SSL_CTX,
-    remove: sesscache_remove_session_cb,
+    ssl: *mut SSL,
+    callbacks: AppCallbacks,
 }
 
 impl Hooks<RealSession> for AppHooks {
     fn removed(&self, session: &RealSession) {
-        if let Some(cb) = self.remove {
+        if let Some(cb) = self.callbacks.remove_session {
             // SAFETY: the application's callback with live objects; no lock is held.
             unsafe { cb(self.ctx, session.as_ptr()) };
+        }
+    }
+}
+
+impl GetCallback<RealSession> for AppHooks {
+    /// The application's get callback, with its copy flag applied.
+    fn external_get(&self, id: &[u8]) -> Option<RealSession> {
+        let cb = self.callbacks.get_session?;
+        let mut copy: c_int = 1;
+        // SAFETY: the application's callback; `id` outlives the call.
+        let s = unsafe { cb(self.ssl, id.as_ptr(), id.len() as c_int, &mut copy) };
+        if copy != 0 {
+            RealSession::borrowed(self.rt, s)
+        } else {
+            RealSession::owned(self.rt, s)
         }
     }
 }
@@ -72,7 +89,10 @@ impl PreloadCtx {
         self.ctx as *mut SSL_CTX
     }
     fn hooks(&self) -> AppHooks {
-        AppHooks { ctx: self.real_ctx(), remove: self.callbacks.read().remove_session }
+        self.hooks_for(std::ptr::null_mut())
+    }
+    fn hooks_for(&self, ssl: *mut SSL) -> AppHooks {
+        AppHooks { rt: self.rt, ctx: self.real_ctx(), ssl, callbacks: *self.callbacks.read() }
     }
     fn real_ctrl(&self, cmd: c_int, larg: c_long) -> c_long {
         // SAFETY: the real context is alive while this state is.
@@ -268,42 +288,13 @@ unsafe extern "C" fn on_get(ssl: *mut SSL, id: *const c_uchar, len: c_int, copy:
         let len = usize::try_from(len).ok().filter(|&l| l <= 32)?;
         let id = if len == 0 { &[][..] } else { std::slice::from_raw_parts(id, len) };
         let key = SessionKey::new((rt.real.SSL_version)(ssl), id)?;
-        let mode = st.engine.mode();
-        let mut found = None;
-        if !mode.contains(CacheMode::NO_INTERNAL_LOOKUP) {
-            found = st.engine.get(&key);
-            match found {
-                Some(_) => st.engine.note_served(),
-                None => st.engine.count(Counter::Miss),
-            }
-        }
-        if found.is_none() {
-            found = app_lookup(rt, st, ssl, id);
-        }
+        let found = st.engine.lookup(&key, now(), &st.hooks_for(ssl));
         let session = found?;
         if let Some(copy) = copy.as_mut() {
             *copy = 0;
         }
         Some(session.into_raw())
     })
-}
-
-/// The application's get callback, with libssl's rules: its copy flag, a session that is no
-/// longer resumable ignored, cb_hits counted, the session cached unless NO_INTERNAL_STORE.
-fn app_lookup(rt: &'static Runtime, st: &PreloadCtx, ssl: *mut SSL, id: &[u8]) -> Option<RealSession> {
-    let cb = st.callbacks.read().get_session?;
-    let mut app_copy: c_int = 1;
-    // SAFETY: the application's callback; `id` outlives the call.
-    let s = unsafe { cb(ssl, id.as_ptr(), id.len() as c_int, &mut app_copy) };
-    let session = if app_copy != 0 { RealSession::borrowed(rt, s)? } else { RealSession::owned(rt, s)? };
-    if !session.is_resumable() {
-        return None;
-    }
-    st.engine.count(Counter::CbHit);
-    if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) {
-        st.add(session.clone());
-    }
-    Some(session)
 }
 
 /// libssl has a session to cache and holds a reference for us: store it as libssl's internal

@@ -37,9 +37,21 @@ impl RealSession {
     pub fn as_ptr(&self) -> *mut SSL_SESSION {
         self.ptr.as_ptr()
     }
-    pub fn is_resumable(&self) -> bool {
+}
+
+impl engine::HandshakeSession for RealSession {
+    fn is_resumable(&self) -> bool {
         // SAFETY: a live session.
         unsafe { (self.rt.real.SSL_SESSION_is_resumable)(self.as_ptr()) != 0 }
+    }
+    fn sid_ctx_matches(&self, sid_ctx: &[u8]) -> bool {
+        let mut len = 0;
+        // SAFETY: a live session; libssl returns its id context buffer and length.
+        unsafe {
+            let p = (self.rt.real.SSL_SESSION_get0_id_context)(self.as_ptr(), &mut len);
+            let own = if p.is_null() || len == 0 { &[][..] } else { std::slice::from_raw_parts(p, len as usize) };
+            own == sid_ctx
+        }
     }
 }
 
