@@ -34,12 +34,12 @@ impl Handle for S {
     fn same(&self, o: &Self) -> bool {
         Arc::ptr_eq(&self.0, &o.0)
     }
-}
-
-impl Session for S {
     fn key(&self) -> SessionKey {
         SessionKey::new(0x303, &self.0 .0.lock().unwrap().id).unwrap()
     }
+}
+
+impl Session for S {
     fn expiry(&self) -> Expiry {
         let d = self.0 .0.lock().unwrap();
         Expiry::new(d.time, d.timeout)
@@ -148,10 +148,11 @@ impl Rng {
     }
 }
 
-fn run(seed: u64, steps: usize) {
+/// `ids` distinct ids (beyond the empty one) and a size limit below `limits` (0 = unlimited).
+fn run(seed: u64, steps: usize, ids: u64, limits: u64) {
     let mut rng = Rng(seed);
     let ctx: Context<S> = Context::default();
-    let limit = rng.below(8) as usize; // 0 = unlimited
+    let limit = rng.below(limits) as usize;
     ctx.set_cache_size(limit as i64);
     let mut model = Model::default();
     let hooks = Log::default();
@@ -170,7 +171,8 @@ fn run(seed: u64, steps: usize) {
                 } else {
                     let id = match rng.below(10) {
                         0 => vec![],
-                        n => vec![(n as u8) % 6 + 1; 1 + rng.below(32) as usize],
+                        _ if ids <= 6 => vec![rng.below(ids) as u8 + 1; 1 + rng.below(32) as usize],
+                        _ => (1 + rng.below(ids) as u32).to_le_bytes().to_vec(),
                     };
                     let time = times[rng.below(times.len() as u64) as usize];
                     let s = S::new(pool.len() as u32, id, time, rng.below(200) as i64);
@@ -185,7 +187,8 @@ fn run(seed: u64, steps: usize) {
                 let got = ctx.remove(&s, &hooks);
                 assert_eq!(got, model.remove(&s, &mut want), "{context}: remove result");
             }
-            7 => {
+            // Large runs flush rarely, so that the cache gets large.
+            7 if ids <= 6 || rng.below(40) == 0 => {
                 let t = [0i64, 50, 150, 1100, 1200][rng.below(5) as usize];
                 ctx.flush(t, &hooks);
                 model.flush(t, &mut want);
@@ -214,6 +217,15 @@ fn run(seed: u64, steps: usize) {
 #[test]
 fn random_operation_sequences_match_openssls_list() {
     for seed in 1..=300u64 {
-        run(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, 200);
+        run(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, 200, 6, 8);
+    }
+}
+
+/// Thousands of sessions: the index grows, chains get long enough to remove from the middle,
+/// and freed slots are reused.
+#[test]
+fn large_caches_match_too() {
+    for seed in 1..=6u64 {
+        run(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1, 3000, 4000, 1500);
     }
 }

@@ -13,11 +13,11 @@ impl Handle for S {
     fn same(&self, o: &Self) -> bool {
         Arc::ptr_eq(&self.0, &o.0)
     }
-}
-impl Session for S {
     fn key(&self) -> SessionKey {
         self.0 .0
     }
+}
+impl Session for S {
     fn expiry(&self) -> Expiry {
         self.0 .1
     }

@@ -10,7 +10,7 @@ use super::cipher::SSL_CIPHER;
 use super::ctx::SSL_CTX;
 use super::exdata::ExData;
 use super::{borrow, bytes, guard, guard_void, now};
-use crate::engine::{self, Expiry, HandshakeSession, Session as _, SessionKey};
+use crate::engine::{self, Expiry, Handle as _, HandshakeSession, SessionKey};
 use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
 
 /// A session. C holds it through `Arc` pointers: `SSL_SESSION_up_ref` and `_free` move the
@@ -92,12 +92,12 @@ impl engine::Handle for SessionRef {
     fn same(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
-}
-
-impl engine::Session for SessionRef {
     fn key(&self) -> SessionKey {
         self.fields().key()
     }
+}
+
+impl engine::Session for SessionRef {
     fn expiry(&self) -> Expiry {
         self.fields().expiry()
     }
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
 /// Returns `t`; a cached session moves to its new place in the expiry order.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) -> c_long {
-    preload!(SSL_SESSION_set_time(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_time)(s, t); crate::preload::ctx::retimed(rt, s); r });
+    preload!(SSL_SESSION_set_time(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_time)(s, t); crate::preload::ctx::retimed(s); r });
     guard(0, || {
         retime(s, |f| f.time = t as i64)?;
         Some(t)
@@ -257,7 +257,7 @@ pub unsafe extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_lon
 /// A negative timeout is refused with 0; otherwise 1.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long {
-    preload!(SSL_SESSION_set_timeout(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_timeout)(s, t); crate::preload::ctx::retimed(rt, s); r });
+    preload!(SSL_SESSION_set_timeout(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_timeout)(s, t); crate::preload::ctx::retimed(s); r });
     guard(0, || {
         if t < 0 {
             return None;

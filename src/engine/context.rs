@@ -3,7 +3,6 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
-
 use super::cache::{AddStart, Cache, Handle};
 use super::{CacheMode, Counter, Expiry, SessionKey, Stats};
 
@@ -15,8 +14,6 @@ pub const DEFAULT_CTX_TIMEOUT: i64 = 60 * 60 * 2;
 /// What the engine needs to read or change on a session it manages. A front implements it
 /// for its own session object; none of these may call back into the engine.
 pub trait Session: Handle {
-    /// The key the session would be filed under now: (protocol version, id).
-    fn key(&self) -> SessionKey;
     fn expiry(&self) -> Expiry;
     /// Both at once (a front may read them under one lock).
     fn key_and_expiry(&self) -> (SessionKey, Expiry) {
@@ -144,12 +141,13 @@ impl<H: Session> Context<H> {
             // OpenSSL's would at that moment: the newcomer counted, the earlier victims gone.
             // The limit is read on every pass, as OpenSSL does, so a callback may change it;
             // cache_full counts once the victim's remove callback has returned.
-            let mark = self.cache.mark();
-            while let Some(victim) = self.cache.evict_one(self.size_limit(), mark) {
+            let walk = self.cache.walk();
+            while let Some(victim) = walk.evict_one(self.size_limit()) {
                 victim.mark_not_resumable();
                 hooks.removed(&victim);
                 self.stats.bump(Counter::CacheFull);
             }
+            drop(walk);
             self.cache.link_key(key, expiry);
         }
         self.stored.fetch_add(1, Ordering::Relaxed);
@@ -186,9 +184,9 @@ impl<H: Session> Context<H> {
     /// `SSL_CTX_flush_sessions(ctx, t)`: removes every session timed out at `t`, or every
     /// session when `t` is 0, oldest expiry first, each marked and reported.
     pub fn flush(&self, t: i64, hooks: &impl Hooks<H>) {
-        // Sessions a callback re-adds meanwhile are after the mark and stay.
-        let mark = self.cache.mark();
-        while let Some(s) = self.cache.pop_expired(|e| t == 0 || e.is_expired_at(t), mark) {
+        // Sessions a callback re-adds meanwhile are placed after the walk began, and stay.
+        let walk = self.cache.walk();
+        while let Some(s) = walk.pop_expired(|e| t == 0 || e.is_expired_at(t)) {
             s.mark_not_resumable();
             hooks.removed(&s);
         }

@@ -10,7 +10,7 @@ mod key;
 mod mode;
 mod stats;
 
-pub use cache::{AddStart, Cache, Handle};
+pub use cache::{AddStart, Cache, Handle, Walk};
 pub use context::{Context, Hooks, NoHooks, Session, DEFAULT_CACHE_SIZE, DEFAULT_CTX_TIMEOUT};
 pub use expiry::Expiry;
 pub use handshake::{GetCallback, HandshakeHooks, HandshakeSession, Peer, Resume};

@@ -25,7 +25,7 @@ use crate::capi::ctx::*;
 use crate::capi::now;
 use crate::capi::session::SSL_SESSION;
 use crate::capi::ssl::SSL;
-use crate::engine::{CacheMode, Context, Counter, GetCallback, Hooks, Session, SessionKey};
+use crate::engine::{CacheMode, Context, Counter, GetCallback, Handle, Hooks, Session, SessionKey};
 use crate::report;
 
 /// The application's callbacks, which libssl never sees.
@@ -54,7 +54,6 @@ thread_local! {
 
 /// The application's callbacks, bound to the real context and, for lookups, the connection.
 struct AppHooks {
-    rt: &'static Runtime,
     ctx: *mut SSL_CTX,
     ssl: *mut SSL,
     callbacks: AppCallbacks,
@@ -77,9 +76,9 @@ impl GetCallback<RealSession> for AppHooks {
         // SAFETY: the application's callback; `id` outlives the call.
         let s = unsafe { cb(self.ssl, id.as_ptr(), id.len() as c_int, &mut copy) };
         if copy != 0 {
-            RealSession::borrowed(self.rt, s)
+            RealSession::borrowed(s)
         } else {
-            RealSession::owned(self.rt, s)
+            RealSession::owned(s)
         }
     }
 }
@@ -92,7 +91,7 @@ impl PreloadCtx {
         self.hooks_for(std::ptr::null_mut())
     }
     fn hooks_for(&self, ssl: *mut SSL) -> AppHooks {
-        AppHooks { rt: self.rt, ctx: self.real_ctx(), ssl, callbacks: *self.callbacks.read() }
+        AppHooks { ctx: self.real_ctx(), ssl, callbacks: *self.callbacks.read() }
     }
     fn real_ctrl(&self, cmd: c_int, larg: c_long) -> c_long {
         // SAFETY: the real context is alive while this state is.
@@ -202,7 +201,7 @@ pub fn add_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION)
         // SAFETY: not ours: libssl's cache.
         return unsafe { (rt.real.SSL_CTX_add_session)(ctx, s) };
     };
-    RealSession::borrowed(rt, s).is_some_and(|s| st.add(s)) as c_int
+    RealSession::borrowed(s).is_some_and(|s| st.add(s)) as c_int
 }
 
 /// Goes through libssl's own removal, which marks the session not resumable and calls
@@ -238,8 +237,8 @@ pub fn has_matching_session_id(rt: &'static Runtime, ssl: *const SSL, id: *const
 }
 
 /// After libssl changed a session's time or timeout: move it in whichever engine caches it.
-pub fn retimed(rt: &'static Runtime, s: *mut SSL_SESSION) {
-    let Some(session) = RealSession::borrowed(rt, s) else { return };
+pub fn retimed(s: *mut SSL_SESSION) {
+    let Some(session) = RealSession::borrowed(s) else { return };
     let (key, expiry) = (session.key(), session.expiry());
     let live: Vec<_> = LIVE.lock().iter().filter_map(Weak::upgrade).collect();
     for st in live {
@@ -306,7 +305,7 @@ unsafe extern "C" fn on_new(ssl: *mut SSL, s: *mut SSL_SESSION) -> c_int {
         let st = state_of_ssl(rt, ssl)?;
         let callbacks = *st.callbacks.read();
         if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) && stores_internally(rt, ssl, &callbacks) {
-            st.add(RealSession::borrowed(rt, s)?);
+            st.add(RealSession::borrowed(s)?);
         }
         Some(callbacks.new_session.map_or(0, |cb| cb(ssl, s)))
     })
@@ -337,7 +336,7 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
     crate::capi::guard_void(|| {
         let rt = runtime()?;
         let st = state(rt, ctx)?;
-        let session = RealSession::borrowed(rt, s)?;
+        let session = RealSession::borrowed(s)?;
         let removed = st.engine.remove(&session, &st.hooks());
         LAST_REMOVED.with(|r| r.set(Some(removed)));
         Some(())

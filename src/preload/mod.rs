@@ -67,6 +67,14 @@ pub fn mode() -> Mode {
     }
 }
 
+/// The preload runtime; only code that handles libssl's objects in preload mode asks.
+pub(crate) fn runtime() -> &'static Runtime {
+    match mode() {
+        Mode::Preload(rt) => rt,
+        _ => unreachable!("libssl's sessions reach the cache only in preload mode"),
+    }
+}
+
 /// The real functions, in preload and pass-through modes.
 pub fn real() -> Option<&'static Real> {
     match mode() {

@@ -2,13 +2,14 @@
 
 use std::ptr::NonNull;
 
-use super::Runtime;
+use super::{runtime, Runtime};
 use crate::capi::session::SSL_SESSION;
 use crate::engine::{self, Expiry, SessionKey};
 
+/// Just the pointer: the cache keeps one of these for every session, so the runtime is looked
+/// up, not stored.
 pub struct RealSession {
     ptr: NonNull<SSL_SESSION>,
-    rt: &'static Runtime,
 }
 
 // SAFETY: libssl's sessions are reference counted with atomics and safe to share; we only
@@ -18,15 +19,15 @@ unsafe impl Sync for RealSession {}
 
 impl RealSession {
     /// A new reference to a session libssl or the application passed us.
-    pub fn borrowed(rt: &'static Runtime, p: *mut SSL_SESSION) -> Option<RealSession> {
+    pub fn borrowed(p: *mut SSL_SESSION) -> Option<RealSession> {
         let ptr = NonNull::new(p)?;
         // SAFETY: a live session; libssl counts the reference.
-        unsafe { (rt.real.SSL_SESSION_up_ref)(p) };
-        Some(RealSession { ptr, rt })
+        unsafe { (runtime().real.SSL_SESSION_up_ref)(p) };
+        Some(RealSession { ptr })
     }
     /// Takes over a reference someone handed us.
-    pub fn owned(rt: &'static Runtime, p: *mut SSL_SESSION) -> Option<RealSession> {
-        Some(RealSession { ptr: NonNull::new(p)?, rt })
+    pub fn owned(p: *mut SSL_SESSION) -> Option<RealSession> {
+        Some(RealSession { ptr: NonNull::new(p)? })
     }
     /// Gives this reference away.
     pub fn into_raw(self) -> *mut SSL_SESSION {
@@ -37,18 +38,21 @@ impl RealSession {
     pub fn as_ptr(&self) -> *mut SSL_SESSION {
         self.ptr.as_ptr()
     }
+    fn rt(&self) -> &'static Runtime {
+        runtime()
+    }
 }
 
 impl engine::HandshakeSession for RealSession {
     fn is_resumable(&self) -> bool {
         // SAFETY: a live session.
-        unsafe { (self.rt.real.SSL_SESSION_is_resumable)(self.as_ptr()) != 0 }
+        unsafe { (self.rt().real.SSL_SESSION_is_resumable)(self.as_ptr()) != 0 }
     }
     fn sid_ctx_matches(&self, sid_ctx: &[u8]) -> bool {
         let mut len = 0;
         // SAFETY: a live session; libssl returns its id context buffer and length.
         unsafe {
-            let p = (self.rt.real.SSL_SESSION_get0_id_context)(self.as_ptr(), &mut len);
+            let p = (self.rt().real.SSL_SESSION_get0_id_context)(self.as_ptr(), &mut len);
             let own = if p.is_null() || len == 0 { &[][..] } else { std::slice::from_raw_parts(p, len as usize) };
             own == sid_ctx
         }
@@ -57,14 +61,14 @@ impl engine::HandshakeSession for RealSession {
 
 impl Clone for RealSession {
     fn clone(&self) -> Self {
-        RealSession::borrowed(self.rt, self.as_ptr()).expect("a held session is not NULL")
+        RealSession::borrowed(self.as_ptr()).expect("a held session is not NULL")
     }
 }
 
 impl Drop for RealSession {
     fn drop(&mut self) {
         // SAFETY: releases the reference this handle owns.
-        unsafe { (self.rt.real.SSL_SESSION_free)(self.as_ptr()) };
+        unsafe { (self.rt().real.SSL_SESSION_free)(self.as_ptr()) };
     }
 }
 
@@ -72,11 +76,8 @@ impl engine::Handle for RealSession {
     fn same(&self, other: &Self) -> bool {
         self.ptr == other.ptr
     }
-}
-
-impl engine::Session for RealSession {
     fn key(&self) -> SessionKey {
-        let real = &self.rt.real;
+        let real = &self.rt().real;
         let mut len = 0;
         // SAFETY: a live session; libssl returns its id buffer and length (at most 32).
         unsafe {
@@ -85,24 +86,27 @@ impl engine::Session for RealSession {
             SessionKey::new((real.SSL_SESSION_get_protocol_version)(self.as_ptr()), id).expect("at most 32 bytes")
         }
     }
+}
+
+impl engine::Session for RealSession {
     fn expiry(&self) -> Expiry {
         // SAFETY: a live session.
         unsafe {
             Expiry::new(
-                (self.rt.real.SSL_SESSION_get_time)(self.as_ptr()) as i64,
-                (self.rt.real.SSL_SESSION_get_timeout)(self.as_ptr()) as i64,
+                (self.rt().real.SSL_SESSION_get_time)(self.as_ptr()) as i64,
+                (self.rt().real.SSL_SESSION_get_timeout)(self.as_ptr()) as i64,
             )
         }
     }
     fn touch(&self, now: i64) -> Expiry {
         // SAFETY: a live session; libssl's internal cache, which would re-link it, is off.
-        unsafe { (self.rt.real.SSL_SESSION_set_time)(self.as_ptr(), now as _) };
+        unsafe { (self.rt().real.SSL_SESSION_set_time)(self.as_ptr(), now as _) };
         self.expiry()
     }
     fn mark_not_resumable(&self) {
         // Removing a session from any context marks it not resumable; the marker context
         // caches nothing and has no callbacks, so that is all this does.
         // SAFETY: real functions with live objects.
-        unsafe { (self.rt.real.SSL_CTX_remove_session)(self.rt.marker_ctx(), self.as_ptr()) };
+        unsafe { (self.rt().real.SSL_CTX_remove_session)(self.rt().marker_ctx(), self.as_ptr()) };
     }
 }

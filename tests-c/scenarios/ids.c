@@ -263,5 +263,37 @@ int main(void)
         SSL_free(ssl);
         SSL_CTX_free(ctx);
     }
+    printf("== a session whose id changes while cached\n");
+    {
+        /* libssl's hash table keeps the hash of the id a session came in with and compares
+         * the session's current id, so the session is then found under neither id; with its
+         * old id back it is found again. */
+        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        SSL *ssl = SSL_new(ctx);
+        int version = SSL_version(ssl);
+        SSL_SESSION *a = make_session(1, 1000, 100), *b = make_session(2, 1000, 100);
+        unsigned char one[32], two[32], three[32];
+        memset(one, 1, 32);
+        memset(two, 2, 32);
+        memset(three, 3, 32);
+        SSL_SESSION_set_protocol_version(a, version);
+        SSL_SESSION_set_protocol_version(b, version);
+        SSL_CTX_sess_set_remove_cb(ctx, log_remove_cb);
+        printf("add a -> %d\n", SSL_CTX_add_session(ctx, a));
+        printf("add b -> %d\n", SSL_CTX_add_session(ctx, b));
+        SSL_SESSION_set1_id(a, three, 32);
+        printf("matching old %d new %d other %d\n", SSL_has_matching_session_id(ssl, one, 32),
+               SSL_has_matching_session_id(ssl, three, 32), SSL_has_matching_session_id(ssl, two, 32));
+        r = SSL_CTX_remove_session(ctx, a);
+        printf("remove a (new id) -> %d number %ld\n", r, SSL_CTX_sess_number(ctx));
+        SSL_SESSION_set1_id(a, one, 32);
+        printf("matching old id again %d\n", SSL_has_matching_session_id(ssl, one, 32));
+        r = SSL_CTX_remove_session(ctx, a);
+        printf("remove a (old id) -> %d number %ld\n", r, SSL_CTX_sess_number(ctx));
+        SSL_SESSION_free(a);
+        SSL_SESSION_free(b);
+        SSL_free(ssl);
+        SSL_CTX_free(ctx);
+    }
     return 0;
 }
