@@ -9,12 +9,13 @@
 //! few thousand at most when sessions get whole-second times and a handful of timeouts, so it
 //! stays in cache) and O(1) list work.
 //!
-//! Layout, for size (24 bytes a session beside a 2-4 byte index head; libssl spends about 28):
-//! sessions live in a slab of slots, each holding the handle, its key's hash, the next slot of
-//! its hash chain and its two list neighbours. The key itself is not copied: like OpenSSL's
-//! hash table, the store keeps the hash from insertion and compares the session's current key,
-//! so a session whose id changes while cached is found under neither id, as in libssl. The hash
-//! is seeded per cache, so ids chosen by peers cannot be aimed at one chain.
+//! Layout, for size (16 bytes of slab and an 8-byte index entry a session; libssl's lhash
+//! node and bucket cost about 28): sessions live in a slab of slots, each holding the handle
+//! and its two list neighbours; the hash index holds slab positions with the key's 32-bit hash
+//! beside them, so growing it never reads the slab. The key itself is not copied: like
+//! OpenSSL's hash table, the store keeps the hash from insertion and compares the session's
+//! current key, so a session whose id changes while cached is found under neither id, as in
+//! libssl. The hash is seeded per cache, so ids chosen by peers cannot be aimed at one bucket.
 //!
 //! The store never calls out: whatever it drops it hands back, so the caller can run user
 //! callbacks and release references after the lock is gone.
@@ -22,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashMap};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use parking_lot::RwLock;
 
 use super::{Expiry, SessionKey};
@@ -36,26 +37,32 @@ pub trait Handle: Clone {
     fn key(&self) -> SessionKey;
 }
 
-/// No slot: the end of a chain, or a slot not in the expiry order.
+/// No slot: the end of a list, or a slot not in the expiry order.
 const NIL: u32 = u32::MAX;
 /// The bit that makes a list link name a bucket's sentinel instead of a slot.
 const SENTINEL: u32 = 1 << 31;
-/// Chains per index head before the index doubles: 2 keeps the heads at 2-4 bytes a session
-/// (the stored hash spares most chain steps a look at the session itself).
-const MAX_LOAD: usize = 2;
 
-/// One cached session, or a free slot (no handle; `chain` links the free list).
+/// One cached session, or a free slot (no handle; `next` links the free list).
 struct Slot<H> {
     handle: Option<H>,
-    /// The key's hash when the session came in.
-    hash: u32,
-    /// The next slot in the same index chain.
-    chain: u32,
     /// Neighbours in the expiry order, older and newer: slots or the bucket's sentinel. `prev`
     /// is NIL while the slot is not in the order (a newcomer whose add is still evicting:
     /// counted and findable, as OpenSSL's newcomer is in the hash table but not the list).
     prev: u32,
     next: u32,
+}
+
+/// An index entry: a slab position and its key's hash when the session came in.
+#[derive(Clone, Copy)]
+struct Indexed {
+    slot: u32,
+    hash: u32,
+}
+
+/// hashbrown takes its control tag from the top bits of a 64-bit hash and the bucket from
+/// the low bits; a 32-bit hash in both halves serves both and can be stored in 4 bytes.
+fn widen(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
 }
 
 /// The sentinel of the sessions with one expiry: `next` is the oldest insertion, `prev` the
@@ -68,11 +75,11 @@ struct Bucket {
 
 struct State<H> {
     slots: Vec<Slot<H>>,
-    /// The first free slot; free slots chain through `chain`.
+    /// The first free slot; free slots chain through `next`.
     free: u32,
-    /// Index chain heads, a power of two of them (or none while the store is empty).
-    heads: Vec<u32>,
-    len: usize,
+    /// Slab positions by key hash. The hash sits beside the position, so growing the index
+    /// never reads the slab, and a probe looks at a session only when the hashes agree.
+    index: HashTable<Indexed>,
     hasher: DefaultHashBuilder,
     buckets: Vec<Bucket>,
     free_buckets: Vec<u32>,
@@ -90,39 +97,23 @@ impl<H: Handle> State<H> {
     fn hash(&self, key: &SessionKey) -> u32 {
         self.hasher.hash_one(key) as u32
     }
-    fn chain_of(&self, hash: u32) -> usize {
-        hash as usize & (self.heads.len() - 1)
-    }
     fn handle(&self, i: u32) -> &H {
         self.slots[i as usize].handle.as_ref().expect("indexed slots are occupied")
     }
 
     fn find(&self, key: &SessionKey) -> Option<u32> {
-        if self.heads.is_empty() {
-            return None;
-        }
         let hash = self.hash(key);
-        let mut i = self.heads[self.chain_of(hash)];
-        while i != NIL {
-            let slot = &self.slots[i as usize];
-            if slot.hash == hash && slot.handle.as_ref().is_some_and(|h| h.key() == *key) {
-                return Some(i);
-            }
-            i = slot.chain;
-        }
-        None
+        let slots = &self.slots;
+        let is_key = |e: &Indexed| e.hash == hash && slots[e.slot as usize].handle.as_ref().is_some_and(|h| h.key() == *key);
+        self.index.find(widen(hash), is_key).map(|e| e.slot)
     }
 
     /// A new slot for `handle` (whose key hashes to `hash`), in the index but not in the order.
     fn insert(&mut self, hash: u32, handle: H) -> u32 {
-        if self.len + 1 > self.heads.len() * MAX_LOAD {
-            self.grow_index();
-        }
-        let c = self.chain_of(hash);
-        let slot = Slot { handle: Some(handle), hash, chain: self.heads[c], prev: NIL, next: NIL };
+        let slot = Slot { handle: Some(handle), prev: NIL, next: NIL };
         let i = if self.free != NIL {
             let i = self.free;
-            self.free = self.slots[i as usize].chain;
+            self.free = self.slots[i as usize].next;
             self.slots[i as usize] = slot;
             i
         } else {
@@ -130,42 +121,23 @@ impl<H: Handle> State<H> {
             self.slots.push(slot);
             (self.slots.len() - 1) as u32
         };
-        self.heads[c] = i;
-        self.len += 1;
+        self.index.insert_unique(widen(hash), Indexed { slot: i, hash }, |e| widen(e.hash));
         i
     }
 
-    /// Twice the chains, every slot re-chained by its stored hash (no session is read).
-    fn grow_index(&mut self) {
-        let n = (self.heads.len() * 2).max(8);
-        self.heads = vec![NIL; n];
-        for i in 0..self.slots.len() {
-            if self.slots[i].handle.is_some() {
-                let c = self.chain_of(self.slots[i].hash);
-                self.slots[i].chain = self.heads[c];
-                self.heads[c] = i as u32;
-            }
+    /// Takes slot `i`, whose session's current key hashes to `hash`, out of the index, the
+    /// order and the slab.
+    fn remove_slot(&mut self, i: u32, hash: u32) -> H {
+        match self.index.find_entry(widen(hash), |e| e.slot == i) {
+            Ok(entry) => drop(entry.remove()),
+            // Its id changed while cached, so its entry sits under the old hash: a full
+            // scan, for this misuse only.
+            Err(_) => self.index.retain(|e| e.slot != i),
         }
-    }
-
-    /// Takes slot `i` out of the index, the order and the slab.
-    fn remove_slot(&mut self, i: u32) -> H {
         self.unlink(i);
-        let c = self.chain_of(self.slots[i as usize].hash);
-        let after = self.slots[i as usize].chain;
-        if self.heads[c] == i {
-            self.heads[c] = after;
-        } else {
-            let mut j = self.heads[c];
-            while self.slots[j as usize].chain != i {
-                j = self.slots[j as usize].chain;
-            }
-            self.slots[j as usize].chain = after;
-        }
         let slot = &mut self.slots[i as usize];
         let handle = slot.handle.take().expect("indexed slots are occupied");
-        slot.chain = std::mem::replace(&mut self.free, i);
-        self.len -= 1;
+        slot.next = std::mem::replace(&mut self.free, i);
         handle
     }
 
@@ -250,6 +222,17 @@ impl<H: Handle> State<H> {
         })
     }
 
+    fn begin_walk(&mut self) -> u64 {
+        self.walks += 1;
+        self.placements
+    }
+    fn end_walk(&mut self) {
+        self.walks -= 1;
+        if self.walks == 0 {
+            self.placed_during_walks = HashMap::new();
+        }
+    }
+
     /// The slot nearest the expiry end among those placed before the walk that took `mark`
     /// began, with its expiry. Only sessions re-added by callbacks during a walk are passed
     /// over, so this is normally the first slot.
@@ -260,12 +243,12 @@ impl<H: Handle> State<H> {
 }
 
 /// What the first step of an add found.
-pub enum AddStart<H> {
+pub enum AddStart<'a, H: Handle> {
     /// The key was not cached, or held another session object, which was dropped without a
-    /// remove callback (`replaced`), as OpenSSL does. The newcomer is counted but not yet in
-    /// the expiry order unless `linked` (no eviction due): evict with `Walk::evict_one`, then
-    /// `link_key` it. OpenSSL returns 1.
-    New { replaced: Option<H>, linked: bool },
+    /// remove callback (`replaced`), as OpenSSL does. OpenSSL returns 1. When an eviction is
+    /// due, the newcomer is counted but not yet in the expiry order, and `eviction` is the
+    /// walk to evict with (`Walk::evict_one`) and to end with `Walk::link_newcomer`.
+    New { replaced: Option<H>, eviction: Option<Walk<'a, H>> },
     /// This very session was already cached under the key; it has been moved to its place
     /// for the new expiry. OpenSSL returns 0.
     Already,
@@ -283,8 +266,7 @@ impl<H: Handle> Default for Cache<H> {
             state: RwLock::new(State {
                 slots: Vec::new(),
                 free: NIL,
-                heads: Vec::new(),
-                len: 0,
+                index: HashTable::new(),
                 hasher: DefaultHashBuilder::default(),
                 buckets: Vec::new(),
                 free_buckets: Vec::new(),
@@ -312,14 +294,16 @@ impl<H: Handle> Walk<'_, H> {
     /// and stops).
     pub fn evict_one(&self, limit: usize) -> Option<H> {
         let mut st = self.cache.state.write();
-        if limit == 0 || st.len < limit {
+        if limit == 0 || st.index.len() < limit {
             return None;
         }
         let (_, i) = st.first_before(self.mark)?;
-        if st.handle(i).key().has_empty_id() {
+        let key = st.handle(i).key();
+        if key.has_empty_id() {
             return None;
         }
-        Some(st.remove_slot(i))
+        let hash = st.hash(&key);
+        Some(st.remove_slot(i, hash))
     }
 
     /// Takes out the session nearest the expiry end if `expired` holds for it: one step of
@@ -330,23 +314,37 @@ impl<H: Handle> Walk<'_, H> {
         if !expired(expiry) {
             return None;
         }
-        Some(st.remove_slot(i))
+        let hash = st.hash(&st.handle(i).key());
+        Some(st.remove_slot(i, hash))
+    }
+}
+
+impl<H: Handle> Walk<'_, H> {
+    /// Ends an add's eviction: the newcomer under `key` takes its place in the expiry order,
+    /// if it is still there unlinked (a callback during eviction may have removed or replaced
+    /// it; a replacement is unlinked too, and takes the place). One lock for both.
+    pub fn link_newcomer(self, key: SessionKey, expiry: Expiry) {
+        let mut st = self.cache.state.write();
+        if let Some(i) = st.find(&key) {
+            if st.slots[i as usize].prev == NIL {
+                st.link(i, expiry);
+            }
+        }
+        st.end_walk();
+        // Ended above; the walk holds nothing else to release.
+        std::mem::forget(self);
     }
 }
 
 impl<H: Handle> Drop for Walk<'_, H> {
     fn drop(&mut self) {
-        let mut st = self.cache.state.write();
-        st.walks -= 1;
-        if st.walks == 0 {
-            st.placed_during_walks = HashMap::new();
-        }
+        self.cache.state.write().end_walk();
     }
 }
 
 impl<H: Handle> Cache<H> {
     pub fn len(&self) -> usize {
-        self.state.read().len
+        self.state.read().index.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -356,7 +354,7 @@ impl<H: Handle> Cache<H> {
     /// First step of caching `handle` under `key` (its current key); see `AddStart`. With
     /// `limit` (0 for none) leaving room for the newcomer, nothing will be evicted, and it is
     /// linked at once.
-    pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry, limit: usize) -> AddStart<H> {
+    pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry, limit: usize) -> AddStart<'_, H> {
         let mut st = self.state.write();
         let (i, replaced) = match st.find(&key) {
             Some(i) if st.handle(i).same(&handle) => {
@@ -373,37 +371,26 @@ impl<H: Handle> Cache<H> {
                 (st.insert(hash, handle), None)
             }
         };
-        let linked = limit == 0 || st.len < limit;
-        if linked {
+        if limit == 0 || st.index.len() < limit {
             st.link(i, expiry);
+            return AddStart::New { replaced, eviction: None };
         }
-        AddStart::New { replaced, linked }
+        let mark = st.begin_walk();
+        AddStart::New { replaced, eviction: Some(Walk { cache: self, mark }) }
     }
 
-    /// Starts an eviction or a flush; see `Walk`.
+    /// Starts a flush; see `Walk`.
     pub fn walk(&self) -> Walk<'_, H> {
-        let mut st = self.state.write();
-        st.walks += 1;
-        Walk { cache: self, mark: st.placements }
-    }
-
-    /// Last step of an add: the newcomer under `key` takes its place in the expiry order, if
-    /// it is still there unlinked (a callback during eviction may have removed or replaced
-    /// it; a replacement is unlinked too, and takes the place).
-    pub fn link_key(&self, key: SessionKey, expiry: Expiry) {
-        let mut st = self.state.write();
-        if let Some(i) = st.find(&key) {
-            if st.slots[i as usize].prev == NIL {
-                st.link(i, expiry);
-            }
-        }
+        let mark = self.state.write().begin_walk();
+        Walk { cache: self, mark }
     }
 
     /// Takes out whatever session is cached under `key`.
     pub fn remove(&self, key: &SessionKey) -> Option<H> {
         let mut st = self.state.write();
         let i = st.find(key)?;
-        Some(st.remove_slot(i))
+        let hash = st.hash(key);
+        Some(st.remove_slot(i, hash))
     }
 
     pub fn get(&self, key: &SessionKey) -> Option<H> {
@@ -464,13 +451,10 @@ mod tests {
         let k = h.key();
         match c.add_start(k, h.clone(), e, limit) {
             AddStart::Already => None,
-            AddStart::New { linked: true, .. } => Some(Vec::new()),
-            AddStart::New { .. } => {
-                let evicted = {
-                    let walk = c.walk();
-                    std::iter::from_fn(|| walk.evict_one(limit)).collect()
-                };
-                c.link_key(k, e);
+            AddStart::New { eviction: None, .. } => Some(Vec::new()),
+            AddStart::New { eviction: Some(walk), .. } => {
+                let evicted = std::iter::from_fn(|| walk.evict_one(limit)).collect();
+                walk.link_newcomer(k, e);
                 Some(evicted)
             }
         }
@@ -560,8 +544,9 @@ mod tests {
     }
 
     #[test]
-    fn a_session_costs_24_bytes_of_slab_beside_its_handle_pointer() {
-        assert_eq!(std::mem::size_of::<Slot<std::sync::Arc<u8>>>(), 24);
+    fn a_session_costs_16_bytes_of_slab_beside_its_index_entry() {
+        assert_eq!(std::mem::size_of::<Slot<std::sync::Arc<u8>>>(), 16);
+        assert_eq!(std::mem::size_of::<Indexed>(), 8);
     }
 
     /// A handle whose key can change while cached, as `SSL_SESSION_set1_id` changes one.

@@ -132,23 +132,21 @@ impl<H: Session> Context<H> {
         // while it is cached there, which the front checks.
         hooks.added(&session, key);
         let outcome = self.cache.add_start(key, session, expiry, self.size_limit());
-        let AddStart::New { replaced, linked } = outcome else {
+        let AddStart::New { replaced, eviction } = outcome else {
             return false;
         };
         drop(replaced);
-        if !linked {
+        if let Some(walk) = eviction {
             // One eviction at a time, so that each remove callback sees the cache as
             // OpenSSL's would at that moment: the newcomer counted, the earlier victims gone.
             // The limit is read on every pass, as OpenSSL does, so a callback may change it;
             // cache_full counts once the victim's remove callback has returned.
-            let walk = self.cache.walk();
             while let Some(victim) = walk.evict_one(self.size_limit()) {
                 victim.mark_not_resumable();
                 hooks.removed(&victim);
                 self.stats.bump(Counter::CacheFull);
             }
-            drop(walk);
-            self.cache.link_key(key, expiry);
+            walk.link_newcomer(key, expiry);
         }
         self.stored.fetch_add(1, Ordering::Relaxed);
         true
