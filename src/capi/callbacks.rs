@@ -50,6 +50,9 @@ impl Hooks<SessionRef> for CtxHooks<'_> {
             unsafe { cb(self.ctx.as_ptr(), session.as_ptr()) };
         }
     }
+    fn calls_back_on_remove(&self) -> bool {
+        self.callbacks().remove_session.is_some()
+    }
     fn added(&self, session: &SessionRef, _key: SessionKey) {
         session.object().set_owner(self.ctx);
     }

@@ -233,6 +233,18 @@ impl<H: Handle> State<H> {
         }
     }
 
+    /// Takes out the session nearest the expiry end among those placed before `mark`, unless
+    /// it has an empty id (OpenSSL cannot remove that one by key, and stops).
+    fn evict_first(&mut self, mark: u64) -> Option<H> {
+        let (_, i) = self.first_before(mark)?;
+        let key = self.handle(i).key();
+        if key.has_empty_id() {
+            return None;
+        }
+        let hash = self.hash(&key);
+        Some(self.remove_slot(i, hash))
+    }
+
     /// The slot nearest the expiry end among those placed before the walk that took `mark`
     /// began, with its expiry. Only sessions re-added by callbacks during a walk are passed
     /// over, so this is normally the first slot.
@@ -297,13 +309,7 @@ impl<H: Handle> Walk<'_, H> {
         if limit == 0 || st.index.len() < limit {
             return None;
         }
-        let (_, i) = st.first_before(self.mark)?;
-        let key = st.handle(i).key();
-        if key.has_empty_id() {
-            return None;
-        }
-        let hash = st.hash(&key);
-        Some(st.remove_slot(i, hash))
+        st.evict_first(self.mark)
     }
 
     /// Takes out the session nearest the expiry end if `expired` holds for it: one step of
@@ -353,8 +359,17 @@ impl<H: Handle> Cache<H> {
 
     /// First step of caching `handle` under `key` (its current key); see `AddStart`. With
     /// `limit` (0 for none) leaving room for the newcomer, nothing will be evicted, and it is
-    /// linked at once.
-    pub fn add_start(&self, key: SessionKey, handle: H, expiry: Expiry, limit: usize) -> AddStart<'_, H> {
+    /// linked at once. With `evict_into`, whatever must go to make room goes now, under the
+    /// same lock, into that list: for a context whose evictions call nobody back, so that no
+    /// one could see the steps apart.
+    pub fn add_start(
+        &self,
+        key: SessionKey,
+        handle: H,
+        expiry: Expiry,
+        limit: usize,
+        evict_into: Option<&mut Vec<H>>,
+    ) -> AddStart<'_, H> {
         let mut st = self.state.write();
         let (i, replaced) = match st.find(&key) {
             Some(i) if st.handle(i).same(&handle) => {
@@ -371,6 +386,12 @@ impl<H: Handle> Cache<H> {
                 (st.insert(hash, handle), None)
             }
         };
+        if let Some(evicted) = evict_into {
+            while limit != 0 && st.index.len() >= limit {
+                let Some(victim) = st.evict_first(u64::MAX) else { break };
+                evicted.push(victim);
+            }
+        }
         if limit == 0 || st.index.len() < limit {
             st.link(i, expiry);
             return AddStart::New { replaced, eviction: None };
@@ -449,7 +470,7 @@ mod tests {
     /// the session was already cached.
     fn add(c: &Cache<H>, h: H, e: Expiry, limit: usize) -> Option<Vec<H>> {
         let k = h.key();
-        match c.add_start(k, h.clone(), e, limit) {
+        match c.add_start(k, h.clone(), e, limit, None) {
             AddStart::Already => None,
             AddStart::New { eviction: None, .. } => Some(Vec::new()),
             AddStart::New { eviction: Some(walk), .. } => {
@@ -510,7 +531,7 @@ mod tests {
     fn another_object_under_the_same_key_replaces_it() {
         let c = Cache::default();
         add(&c, H(1, key(1)), Expiry::new(1000, 100), 0);
-        match c.add_start(key(1), H(9, key(1)), Expiry::new(1000, 100), 0) {
+        match c.add_start(key(1), H(9, key(1)), Expiry::new(1000, 100), 0, None) {
             AddStart::New { replaced: Some(old), .. } => assert_eq!(old.0, 1),
             _ => panic!("replacement not reported"),
         }
@@ -565,7 +586,7 @@ mod tests {
     fn a_session_whose_id_changes_while_cached_is_found_under_neither_id() {
         let c = Cache::default();
         let s = Mutable(std::sync::Arc::new(parking_lot::Mutex::new(key(1))));
-        assert!(matches!(c.add_start(key(1), s.clone(), Expiry::new(1000, 100), 0), AddStart::New { .. }));
+        assert!(matches!(c.add_start(key(1), s.clone(), Expiry::new(1000, 100), 0, None), AddStart::New { .. }));
         *s.0.lock() = key(2);
         assert!(!c.contains(&key(1)));
         assert!(!c.contains(&key(2)));

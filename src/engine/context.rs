@@ -30,6 +30,10 @@ pub trait Session: Handle {
 pub trait Hooks<H> {
     /// The remove callback: `session` has left the cache (removed, evicted, flushed).
     fn removed(&self, session: &H);
+    /// False when `removed` does nothing (no remove callback is set).
+    fn calls_back_on_remove(&self) -> bool {
+        true
+    }
     /// `session` is being cached under `key`; a front may note where it lives.
     fn added(&self, _session: &H, _key: SessionKey) {}
 }
@@ -38,6 +42,9 @@ pub trait Hooks<H> {
 pub struct NoHooks;
 impl<H> Hooks<H> for NoHooks {
     fn removed(&self, _: &H) {}
+    fn calls_back_on_remove(&self) -> bool {
+        false
+    }
 }
 
 pub struct Context<H> {
@@ -131,11 +138,19 @@ impl<H: Session> Context<H> {
         // Told before the handle moves into the store; where the session lives only matters
         // while it is cached there, which the front checks.
         hooks.added(&session, key);
-        let outcome = self.cache.add_start(key, session, expiry, self.size_limit());
+        // Without a remove callback, nobody can watch an eviction between its steps: all of
+        // the add happens under one lock.
+        let mut evicted = Vec::new();
+        let evict_into = (!hooks.calls_back_on_remove()).then_some(&mut evicted);
+        let outcome = self.cache.add_start(key, session, expiry, self.size_limit(), evict_into);
         let AddStart::New { replaced, eviction } = outcome else {
             return false;
         };
         drop(replaced);
+        for victim in evicted {
+            victim.mark_not_resumable();
+            self.stats.bump(Counter::CacheFull);
+        }
         if let Some(walk) = eviction {
             // One eviction at a time, so that each remove callback sees the cache as
             // OpenSSL's would at that moment: the newcomer counted, the earlier victims gone.

@@ -66,6 +66,9 @@ impl Hooks<RealSession> for AppHooks {
             unsafe { cb(self.ctx, session.as_ptr()) };
         }
     }
+    fn calls_back_on_remove(&self) -> bool {
+        self.callbacks.remove_session.is_some()
+    }
 }
 
 impl GetCallback<RealSession> for AppHooks {
