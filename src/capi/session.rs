@@ -292,8 +292,8 @@ pub unsafe extern "C" fn SSL_SESSION_set1_master_key(s: *mut SSL_SESSION, key: *
         if len > MAX_MASTER_KEY_LEN {
             return None;
         }
-        let key = bytes(key, len)?.to_vec();
-        borrow(s)?.fields().master_key = key;
+        let key = bytes(key, len)?;
+        borrow(s)?.fields().set_master_key(key);
         Some(1)
     })
 }
@@ -304,15 +304,16 @@ pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: 
     forward!(SSL_SESSION_get_master_key(s, out, outlen));
     guard(0, || {
         let f = borrow(s)?.fields();
+        let key = f.master_key();
         if outlen == 0 {
-            return Some(f.master_key.len());
+            return Some(key.len());
         }
-        let n = outlen.min(f.master_key.len());
+        let n = outlen.min(key.len());
         if n > 0 {
             if out.is_null() {
                 return None;
             }
-            std::ptr::copy_nonoverlapping(f.master_key.as_ptr(), out, n);
+            std::ptr::copy_nonoverlapping(key.as_ptr(), out, n);
         }
         Some(n)
     })
@@ -321,7 +322,7 @@ pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_hostname(s: *const SSL_SESSION) -> *const c_char {
     forward!(SSL_SESSION_get0_hostname(s));
-    guard(std::ptr::null(), || Some(borrow(s)?.fields().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr())))
+    guard(std::ptr::null(), || Some(borrow(s)?.fields().rare().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr())))
 }
 
 /// NULL clears the hostname.
@@ -331,7 +332,7 @@ pub unsafe extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname
     guard(0, || {
         let s = borrow(s)?;
         let name = if hostname.is_null() { None } else { Some(CStr::from_ptr(hostname).to_owned()) };
-        s.fields().hostname = name;
+        s.fields().change_rare(|r| r.hostname = name);
         Some(1)
     })
 }
@@ -339,7 +340,7 @@ pub unsafe extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_CIPHER {
     forward!(SSL_SESSION_get0_cipher(s));
-    guard(std::ptr::null(), || Some(SSL_CIPHER::to_c(borrow(s)?.fields().cipher)))
+    guard(std::ptr::null(), || Some(SSL_CIPHER::to_c(borrow(s)?.fields().cipher())))
 }
 
 #[no_mangle]
@@ -347,11 +348,7 @@ pub unsafe extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *co
     forward!(SSL_SESSION_set_cipher(s, cipher));
     guard(0, || {
         let cipher = SSL_CIPHER::from_c(cipher);
-        let mut f = borrow(s)?.fields();
-        f.cipher = cipher;
-        if let Some(c) = cipher {
-            f.cipher_id = c.id;
-        }
+        borrow(s)?.fields().set_cipher(cipher);
         Some(1)
     })
 }
@@ -363,7 +360,7 @@ pub unsafe extern "C" fn SSL_SESSION_is_resumable(s: *const SSL_SESSION) -> c_in
     guard(0, || {
         let s = borrow(s)?;
         let f = s.fields();
-        let has_id = !f.session_id.is_empty() || f.tick.as_ref().is_some_and(|t| !t.is_empty());
+        let has_id = !f.session_id.is_empty() || f.rare().tick.as_ref().is_some_and(|t| !t.is_empty());
         Some((!s.not_resumable.load(Ordering::Relaxed) && has_id) as c_int)
     })
 }
