@@ -121,8 +121,8 @@ typedef struct SSL_CTX SSL_CTX;
 
 typedef struct SSL_METHOD SSL_METHOD;
 
-// A session. C holds it through `Arc` pointers: `SSL_SESSION_up_ref` and `_free` move the
-// `Arc`'s own count, and the cache's reference is one `SessionRef`.
+// A session. C holds it by pointer and counts its references with `SSL_SESSION_up_ref` and
+// `_free`; the cache's and each connection's reference is one `SessionRef`, counted the same.
 typedef struct SSL_SESSION SSL_SESSION;
 
 // `int (*new_session_cb)(SSL *, SSL_SESSION *)`: returns 1 to keep the reference it is given.

@@ -23,7 +23,6 @@
 
 use std::ffi::CString;
 
-use crate::cipher::{self, CIPHERSUITE_FLAG};
 use crate::session::{
     SessionFields, ShortBytes, MAX_MASTER_KEY_LEN, MAX_SESSION_ID_LEN, MAX_SID_CTX_LEN,
 };
@@ -864,10 +863,11 @@ fn put_explicit_octets(out: &mut Vec<u8>, tag: u8, v: Option<&[u8]>) {
 
 /// i2d_SSL_SESSION: None where OpenSSL returns 0 (no cipher and cipher_id == 0).
 pub fn encode(s: &SessionFields) -> Option<Vec<u8>> {
-    if s.cipher.is_none() && s.cipher_id == 0 {
+    let id = s.cipher_id(); // the known suite's, else the last id set
+    if id == 0 {
         return None;
     }
-    let id = s.effective_cipher_id();
+    let r = s.rare();
     let cstr = |c: &Option<CString>| c.as_ref().map(|c| c.to_bytes().to_vec());
 
     let mut b = Vec::new();
@@ -875,32 +875,30 @@ pub fn encode(s: &SessionFields) -> Option<Vec<u8>> {
     put_int(&mut b, i128::from(s.ssl_version));
     put_tlv(&mut b, 0x04, &[(id >> 8) as u8, id as u8]); // the two wire bytes
     put_tlv(&mut b, 0x04, s.session_id.as_slice());
-    put_tlv(&mut b, 0x04, &s.master_key);
+    put_tlv(&mut b, 0x04, s.master_key());
     put_explicit_nonzero(&mut b, 1, i128::from(s.time));
     put_explicit_nonzero(&mut b, 2, i128::from(s.timeout));
-    if let Some(cert) = &s.peer_cert {
+    if let Some(cert) = &r.peer_cert {
         put_explicit(&mut b, 3, cert);
     }
     put_explicit_octets(&mut b, 4, Some(s.sid_ctx.as_slice())); // written even when empty
-                                                                // OpenSSL keeps a long and writes an int32: the low 32 bits.
-    put_explicit_nonzero(&mut b, 5, i128::from(s.verify_result as i32));
-    put_explicit_octets(&mut b, 6, cstr(&s.hostname).as_deref());
-    put_explicit_octets(&mut b, 7, cstr(&s.psk_identity_hint).as_deref());
-    put_explicit_octets(&mut b, 8, cstr(&s.psk_identity).as_deref());
-    put_explicit_nonzero(&mut b, 9, i128::from(s.tick_lifetime_hint));
-    put_explicit_octets(&mut b, 10, s.tick.as_deref());
-    if s.compress_meth != 0 {
+    put_explicit_nonzero(&mut b, 5, i128::from(s.verify_result));
+    put_explicit_octets(&mut b, 6, cstr(&r.hostname).as_deref());
+    put_explicit_octets(&mut b, 7, cstr(&r.psk_identity_hint).as_deref());
+    put_explicit_octets(&mut b, 8, cstr(&r.psk_identity).as_deref());
+    put_explicit_nonzero(&mut b, 9, i128::from(r.tick_lifetime_hint));
+    put_explicit_octets(&mut b, 10, r.tick.as_deref());
+    if r.compress_meth != 0 {
         // One byte: OpenSSL casts the method id to unsigned char.
-        put_explicit_octets(&mut b, 11, Some(&[s.compress_meth as u8]));
+        put_explicit_octets(&mut b, 11, Some(&[r.compress_meth as u8]));
     }
-    put_explicit_octets(&mut b, 12, cstr(&s.srp_username).as_deref());
-    // OpenSSL 3.0 keeps the flags in 32 bits.
-    put_explicit_nonzero(&mut b, 13, i128::from(s.flags as u32));
-    put_explicit_nonzero(&mut b, 14, i128::from(s.tick_age_add));
-    put_explicit_nonzero(&mut b, 15, i128::from(s.max_early_data));
-    put_explicit_octets(&mut b, 16, s.alpn_selected.as_deref());
+    put_explicit_octets(&mut b, 12, cstr(&r.srp_username).as_deref());
+    put_explicit_nonzero(&mut b, 13, i128::from(s.flags));
+    put_explicit_nonzero(&mut b, 14, i128::from(r.tick_age_add));
+    put_explicit_nonzero(&mut b, 15, i128::from(r.max_early_data));
+    put_explicit_octets(&mut b, 16, r.alpn_selected.as_deref());
     put_explicit_nonzero(&mut b, 17, i128::from(s.max_fragment_len_mode));
-    put_explicit_octets(&mut b, 18, s.ticket_appdata.as_deref());
+    put_explicit_octets(&mut b, 18, r.ticket_appdata.as_deref());
     put_explicit_int(&mut b, 19, i128::from(s.kex_group)); // UINT32, not Z: always written
 
     let mut out = Vec::with_capacity(b.len() + 4);
@@ -937,16 +935,14 @@ pub fn decode_into(input: &[u8], now: i64, s: &mut SessionFields) -> Option<usiz
     if a.cipher.len() != 2 {
         return None;
     }
-    let id = CIPHERSUITE_FLAG | u32::from(a.cipher[0]) << 8 | u32::from(a.cipher[1]);
-    s.cipher_id = id;
-    s.cipher = cipher::by_id(id);
-    s.cipher?; // a suite libssl does not know fails, with cipher_id already stored
+    // A suite libssl does not know fails, with its id already stored.
+    s.set_cipher_by_wire_code(u16::from_be_bytes([a.cipher[0], a.cipher[1]]))?;
 
     s.session_id = short_bytes(&a.session_id, MAX_SESSION_ID_LEN)?;
     if a.master_key.len() > MAX_MASTER_KEY_LEN {
         return None;
     }
-    s.master_key = a.master_key;
+    s.set_master_key(&a.master_key);
 
     // Absent or zero: the current time, and a 3 second timeout. A negative timeout stays.
     s.time = if a.time != 0 { a.time } else { now };
@@ -955,29 +951,35 @@ pub fn decode_into(input: &[u8], now: i64, s: &mut SessionFields) -> Option<usiz
     } else {
         DECODE_DEFAULT_TIMEOUT
     };
-    s.peer_cert = a.peer;
+    s.change_rare(|r| r.peer_cert = a.peer);
 
     s.sid_ctx = short_bytes(a.sid_ctx.as_deref().unwrap_or_default(), MAX_SID_CTX_LEN)?;
     // Absent means 0 (X509_V_OK), not SSL_SESSION_new's default.
-    s.verify_result = i64::from(a.verify_result);
-    s.hostname = a.hostname.as_deref().map(c_string);
-    s.psk_identity_hint = a.psk_identity_hint.as_deref().map(c_string);
-    s.psk_identity = a.psk_identity.as_deref().map(c_string);
-    s.tick_lifetime_hint = a.tick_lifetime_hint;
-    s.tick_age_add = a.tick_age_add;
-    s.tick = a.tick;
+    s.verify_result = a.verify_result;
+    s.change_rare(|r| {
+        r.hostname = a.hostname.as_deref().map(c_string);
+        r.psk_identity_hint = a.psk_identity_hint.as_deref().map(c_string);
+        r.psk_identity = a.psk_identity.as_deref().map(c_string);
+        r.tick_lifetime_hint = a.tick_lifetime_hint;
+        r.tick_age_add = a.tick_age_add;
+        r.tick = a.tick;
+    });
 
-    s.compress_meth = match &a.comp_id {
+    // A bad compression id fails with everything up to the ticket stored.
+    let compress_meth = match &a.comp_id {
         Some(c) if c.len() != 1 => return None,
         Some(c) => u32::from(c[0]),
         None => 0,
     };
-    s.srp_username = a.srp_username.as_deref().map(c_string);
-    s.flags = u64::from(a.flags as u32); // stored in 32 bits
-    s.max_early_data = a.max_early_data;
-    s.alpn_selected = a.alpn_selected;
+    s.change_rare(|r| {
+        r.compress_meth = compress_meth;
+        r.srp_username = a.srp_username.as_deref().map(c_string);
+        r.max_early_data = a.max_early_data;
+        r.alpn_selected = a.alpn_selected;
+        r.ticket_appdata = a.ticket_appdata;
+    });
+    s.flags = a.flags as u32; // stored in 32 bits
     s.max_fragment_len_mode = a.max_fragment_len_mode as u8; // stored in 8 bits
-    s.ticket_appdata = a.ticket_appdata;
     Some(used)
 }
 
@@ -998,6 +1000,7 @@ fn c_string(b: &[u8]) -> CString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cipher;
 
     /// The time der_oracle.c puts in place of the wall clock when libssl used it.
     const NOW: i64 = 1_111_111_111;
@@ -1141,60 +1144,64 @@ mod tests {
         let server = get("tls12_server");
         assert_eq!(server.ssl_version, 0x0303);
         assert_eq!(
-            server.cipher.unwrap().name.to_str().unwrap(),
+            server.cipher().unwrap().name.to_str().unwrap(),
             "ECDHE-ECDSA-AES256-GCM-SHA384"
         );
         assert_eq!(
-            server.peer_cert.as_ref().unwrap()[0],
+            server.rare().peer_cert.as_ref().unwrap()[0],
             0x30,
             "the client's certificate"
         );
         assert_eq!(server.sid_ctx.as_slice(), b"fixture");
         assert_eq!(server.verify_result, 18); // self-signed, accepted by the callback
         assert_eq!(server.flags & 1, 1, "SSL_SESS_FLAG_EXTMS");
-        assert_eq!((&server.hostname, &server.alpn_selected), (&host, &alpn));
+        assert_eq!((&server.rare().hostname, &server.rare().alpn_selected), (&host, &alpn));
 
         let client = get("tls12_client0");
-        assert!(client.peer_cert.is_some() && client.tick.as_ref().unwrap().len() > 100);
-        assert!(client.tick_lifetime_hint > 0);
+        let r = client.rare();
+        assert!(r.peer_cert.is_some() && r.tick.as_ref().unwrap().len() > 100);
+        assert!(r.tick_lifetime_hint > 0);
         assert_eq!(client.session_id.len(), 32);
 
         let t13 = get("tls13_client0");
         assert_eq!(t13.ssl_version, 0x0304);
         assert_eq!(
-            t13.cipher.unwrap().name.to_str().unwrap(),
+            t13.cipher().unwrap().name.to_str().unwrap(),
             "TLS_AES_256_GCM_SHA384"
         );
-        assert_eq!(t13.max_early_data, 16384);
-        assert!(t13.tick.is_some() && t13.tick_age_add != 0 && t13.peer_cert.is_some());
-        assert_eq!(t13.master_key.len(), 48);
+        let r = t13.rare();
+        assert_eq!(r.max_early_data, 16384);
+        assert!(r.tick.is_some() && r.tick_age_add != 0 && r.peer_cert.is_some());
+        assert_eq!(t13.master_key().len(), 48);
 
         let psk = get("psk12_client0");
         assert_eq!(
-            psk.psk_identity.as_deref().unwrap().to_str().unwrap(),
+            psk.rare().psk_identity.as_deref().unwrap().to_str().unwrap(),
             "client-identity"
         );
         assert_eq!(
-            psk.psk_identity_hint.as_deref().unwrap().to_str().unwrap(),
+            psk.rare().psk_identity_hint.as_deref().unwrap().to_str().unwrap(),
             "server-hint"
         );
-        assert!(psk.peer_cert.is_none());
+        assert!(psk.rare().peer_cert.is_none());
     }
 
     /// A session with the values tests-c/fixtures/gen_fixtures.c gave setters_full, as
     /// `SSL_SESSION_new` and the setters leave it.
     fn setters_full() -> SessionFields {
         let mut s = SessionFields::new(1_700_000_123);
-        s.cipher = cipher::by_id(0x0300_1302);
+        s.set_cipher(cipher::by_id(0x0300_1302));
         s.ssl_version = 0x0304;
         s.timeout = 86400;
         s.session_id = ShortBytes::new(&(0xa0..0xc0).collect::<Vec<u8>>()).unwrap();
         s.sid_ctx = ShortBytes::new(b"sesscache-ctx").unwrap();
-        s.master_key = (0..48).map(|i| (i * 7) as u8).collect();
-        s.hostname = Some(CString::new("www.example.org").unwrap());
-        s.alpn_selected = Some(b"http/1.1".to_vec());
-        s.max_early_data = 16384;
-        s.ticket_appdata = Some(b"appdata\0with-nul".to_vec());
+        s.set_master_key(&(0..48).map(|i| (i * 7) as u8).collect::<Vec<u8>>());
+        s.change_rare(|r| {
+            r.hostname = Some(CString::new("www.example.org").unwrap());
+            r.alpn_selected = Some(b"http/1.1".to_vec());
+            r.max_early_data = 16384;
+            r.ticket_appdata = Some(b"appdata\0with-nul".to_vec());
+        });
         s.verify_result = 1; // X509_V_ERR_UNSPECIFIED
         s.max_fragment_len_mode = 255; // TLSEXT_max_fragment_length_UNSPECIFIED
         s
@@ -1206,13 +1213,13 @@ mod tests {
         assert_eq!(encode(&full).unwrap(), FIXTURES[1].1);
 
         let mut mk = full.clone();
-        mk.master_key = vec![0x5a; 512];
+        mk.set_master_key(&[0x5a; 512]);
         mk.session_id = ShortBytes::new(&[0x5a]).unwrap();
         mk.time = -12345;
         assert_eq!(encode(&mk).unwrap(), FIXTURES[2].1);
 
         let mut min = SessionFields::new(1_700_000_000);
-        min.cipher = cipher::by_id(0x0300_c02f);
+        min.set_cipher(cipher::by_id(0x0300_c02f));
         min.max_fragment_len_mode = 255;
         assert!(same_encoding(&encode(&min).unwrap(), FIXTURES[0].1));
     }
@@ -1222,14 +1229,14 @@ mod tests {
         let mut s = SessionFields::new(5);
         assert_eq!(encode(&s), None, "no cipher, no cipher id: i2d returns 0");
         // An id libssl does not know is still written (its low 16 bits).
-        s.cipher_id = 0x0300_1306;
+        s.set_cipher_by_wire_code(0x1306);
         let der = encode(&s).unwrap();
         assert_eq!(&der[8..12], &[0x04, 0x02, 0x13, 0x06]); // after 30 len, 02 01 01, 02 01 00
                                                             // ... but does not decode again.
         s.ssl_version = 0x0303;
         assert_eq!(decode(&encode(&s).unwrap(), 0), None);
         // A fresh session's version 0 is written but refused when read.
-        s.cipher = cipher::by_id(0x0300_c02f);
+        s.set_cipher(cipher::by_id(0x0300_c02f));
         s.ssl_version = 0;
         assert_eq!(decode(&encode(&s).unwrap(), 0), None);
         // Zero time and timeout are left out; the decoder then uses now and 3.
@@ -1239,16 +1246,17 @@ mod tests {
         let (d, _) = decode(&encode(&s).unwrap(), 77).unwrap();
         assert_eq!((d.time, d.timeout), (77, 3));
         // Embedded NULs: OpenSSL's strndup stops at the first one.
-        s.compress_meth = 0x100; // non-zero, written as one byte 0x00, read back as 0
+        s.change_rare(|r| r.compress_meth = 0x100); // non-zero, written as one byte 0x00, read back as 0
         let der = encode(&s).unwrap();
         assert!(der.windows(5).any(|w| w == [0xab, 0x03, 0x04, 0x01, 0x00]));
-        assert_eq!(decode(&der, 0).unwrap().0.compress_meth, 0);
-        // Long verify results and flags keep their low 32 bits.
-        s.compress_meth = 0;
-        s.verify_result = 0x1_0000_0005;
-        s.flags = 0x1_0000_0001;
+        assert_eq!(decode(&der, 0).unwrap().0.rare().compress_meth, 0);
+        // Verify results and flags are 32 bits wide, as libssl stores and encodes them (the
+        // der_cases `verify_*` and `flags_*` inputs check wider values in the DER).
+        s.change_rare(|r| r.compress_meth = 0);
+        s.verify_result = -5;
+        s.flags = 0x8000_0001;
         let (d, _) = decode(&encode(&s).unwrap(), 0).unwrap();
-        assert_eq!((d.verify_result, d.flags), (5, 1));
+        assert_eq!((d.verify_result, d.flags), (-5, 0x8000_0001));
     }
 
     /// d2i into an existing session stores field by field (measured with libssl 3.0.19:
@@ -1257,14 +1265,16 @@ mod tests {
     fn decode_into_stops_where_openssl_does() {
         let old = {
             let mut s = SessionFields::new(1000);
-            s.cipher = cipher::by_id(0x0300_1302);
+            s.set_cipher(cipher::by_id(0x0300_1302));
             s.ssl_version = 0x0304;
             s.timeout = 2000;
             s.session_id = ShortBytes::new(b"OLDID").unwrap();
             s.sid_ctx = ShortBytes::new(b"OLDCTX").unwrap();
-            s.master_key = b"OLDMK".to_vec();
-            s.hostname = Some(CString::new("old.host").unwrap());
-            s.max_early_data = 77;
+            s.set_master_key(b"OLDMK");
+            s.change_rare(|r| {
+                r.hostname = Some(CString::new("old.host").unwrap());
+                r.max_early_data = 77;
+            });
             s
         };
         let case = |name: &str| -> Vec<u8> {
@@ -1288,19 +1298,19 @@ mod tests {
         let (r, s) = run(&case("cipher_00c02f"));
         assert_eq!(r, None);
         assert_eq!(
-            (s.ssl_version, s.cipher, s.cipher_id),
-            (0x0303, old.cipher, old.cipher_id)
+            (s.ssl_version, s.cipher(), s.cipher_id()),
+            (0x0303, old.cipher(), old.cipher_id())
         );
         // Unknown suite: its id is stored, the cipher cleared.
         let (_, s) = run(&case("cipher_1306"));
-        assert_eq!((s.cipher, s.cipher_id), (None, 0x0300_1306));
+        assert_eq!((s.cipher(), s.cipher_id()), (None, 0x0300_1306));
         assert_eq!(s.session_id, old.session_id);
         // Too long an id: the cipher is stored, the id not.
         let (_, s) = run(&case("sid_33"));
-        assert_eq!((s.cipher_id, s.session_id), (0x0300_c02f, old.session_id));
+        assert_eq!((s.cipher_id(), s.session_id), (0x0300_c02f, old.session_id));
         // Too long a master key: the (empty) id is stored.
         let (_, s) = run(&case("master_key_513"));
-        assert!(s.session_id.is_empty() && s.master_key == old.master_key);
+        assert!(s.session_id.is_empty() && s.master_key() == old.master_key());
         // Too long an id context: key, time and timeout are stored.
         let (_, s) = run(&case("sid_ctx_33"));
         assert_eq!(
@@ -1311,14 +1321,14 @@ mod tests {
         // Bad compression id: everything up to the ticket is stored, the rest not.
         let (r, s) = run(&case("comp_0102"));
         assert_eq!(r, None);
-        assert_eq!((s.hostname.clone(), s.max_early_data), (None, 77));
+        assert_eq!((s.rare().hostname.clone(), s.rare().max_early_data), (None, 77));
         assert_eq!(s.verify_result, 1);
         // Success: every DER field replaced, absent ones defaulted.
         let (r, s) = run(&case("minimal_head"));
         assert_eq!(r, Some(17));
         assert_eq!(s, decode(&case("minimal_head"), NOW).unwrap().0);
         assert_eq!(
-            (s.time, s.timeout, s.verify_result, s.max_early_data),
+            (s.time, s.timeout, s.verify_result, s.rare().max_early_data),
             (NOW, 3, 0, 0)
         );
     }

@@ -4,6 +4,7 @@
 
 use std::ffi::{c_int, c_long, c_void};
 
+use once_cell::race::OnceBox;
 use parking_lot::Mutex;
 
 use super::guard;
@@ -34,10 +35,12 @@ fn registered() -> Vec<Index> {
     INDEXES.lock().clone()
 }
 
-/// One session's slots. Values are C pointers kept as addresses.
+/// One session's slots. Values are C pointers kept as addresses. Most sessions never get
+/// application data, so the slots are made at the first set: until then this is one null
+/// pointer in the session.
 #[derive(Default)]
 pub(crate) struct ExData {
-    values: Mutex<Vec<usize>>,
+    values: OnceBox<Mutex<Vec<usize>>>,
 }
 
 impl ExData {
@@ -48,7 +51,7 @@ impl ExData {
     /// False for a negative index or when memory runs out, as OpenSSL fails there.
     pub(crate) fn set(&self, idx: c_int, value: *mut c_void) -> bool {
         let Ok(idx) = usize::try_from(idx) else { return false };
-        let mut values = self.values.lock();
+        let mut values = self.values.get_or_init(Box::default).lock();
         if values.len() <= idx {
             let missing = idx + 1 - values.len();
             if values.try_reserve(missing).is_err() {
@@ -61,7 +64,8 @@ impl ExData {
     }
 
     pub(crate) fn get(&self, idx: c_int) -> *mut c_void {
-        let values = self.values.lock();
+        let Some(values) = self.values.get() else { return std::ptr::null_mut() };
+        let values = values.lock();
         usize::try_from(idx).ok().and_then(|i| values.get(i)).map_or(std::ptr::null_mut(), |&v| v as *mut c_void)
     }
 
@@ -80,7 +84,7 @@ impl ExData {
     /// when a dup callback refuses, which fails the whole copy.
     pub(crate) fn copy_from(&self, from: &ExData) -> bool {
         let indexes = registered();
-        let src = from.values.lock().clone();
+        let src = from.values.get().map(|v| v.lock().clone()).unwrap_or_default();
         for (i, &value) in src.iter().enumerate().take(indexes.len()) {
             let mut ptr = value as *mut c_void;
             if let Some(dup) = indexes[i].dup {
@@ -143,4 +147,19 @@ pub unsafe extern "C" fn SSL_SESSION_get_ex_new_index(
         indexes.push(Index { argl, argp: argp as usize, new: new_func, dup: dup_func, free: free_func });
         Some((indexes.len() - 1) as c_int)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session without application data pays one pointer for it.
+    #[test]
+    fn no_slots_cost_one_pointer() {
+        assert_eq!(std::mem::size_of::<ExData>(), std::mem::size_of::<usize>());
+        let e = ExData::default();
+        assert!(e.get(0).is_null() && e.get(5).is_null() && e.values.get().is_none());
+        assert!(e.set(3, 7 as *mut c_void) && !e.set(-1, std::ptr::null_mut()));
+        assert_eq!((e.get(3) as usize, e.get(2) as usize, e.get(4) as usize), (7, 0, 0));
+    }
 }

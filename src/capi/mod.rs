@@ -2,9 +2,10 @@
 //! of OpenSSL's API; each exported function is a thin mapping onto the engine that goes
 //! through `guard`, which checks nothing escapes as a panic and gives OpenSSL's error value.
 //!
-//! Handles: an `SSL_CTX *` and an `SSL_SESSION *` are `Arc` pointers (`Arc::into_raw`), so a
-//! session can name the context that caches it without dangling; an `SSL *` is a `Box`.
-//! `SSL_METHOD *` and `SSL_CIPHER *` point at statics.
+//! Handles: an `SSL_CTX *` is an `Arc` pointer (`Arc::into_raw`), so a session can name the
+//! context that caches it without dangling; an `SSL_SESSION *` is a reference-counted object
+//! of its own (`SessionRef`: an `Arc` without the weak count, for size); an `SSL *` is a
+//! `Box`. `SSL_METHOD *` and `SSL_CIPHER *` point at statics.
 
 #![allow(non_camel_case_types, non_snake_case, clippy::missing_safety_doc)]
 

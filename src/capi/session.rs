@@ -1,10 +1,15 @@
 //! `SSL_SESSION`: our session object, its reference counting, and the SSL_SESSION_* accessors.
 
+use std::cell::UnsafeCell;
 use std::ffi::{CStr, c_char, c_int, c_long, c_uchar, c_uint, c_void};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::lock_api::RawMutex as _;
+use parking_lot::RawMutex;
 
 use super::cipher::SSL_CIPHER;
 use super::ctx::SSL_CTX;
@@ -13,10 +18,16 @@ use super::{borrow, bytes, guard, guard_void, now};
 use crate::engine::{self, Expiry, Handle as _, HandshakeSession, SessionKey};
 use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
 
-/// A session. C holds it through `Arc` pointers: `SSL_SESSION_up_ref` and `_free` move the
-/// `Arc`'s own count, and the cache's reference is one `SessionRef`.
+// Laid out by hand because a cache holds a million of these: a 4-byte count instead of an
+// `Arc`'s two words, and a 1-byte lock beside it instead of a `Mutex` whose lock takes a
+// word of its own. That fits the object in 184 bytes, a 192-byte block from malloc.
+/// A session. C holds it by pointer and counts its references with `SSL_SESSION_up_ref` and
+/// `_free`; the cache's and each connection's reference is one `SessionRef`, counted the same.
 pub struct SSL_SESSION {
-    fields: Mutex<SessionFields>,
+    /// References held: C's (SSL_SESSION_new, each up_ref) and every `SessionRef`'s.
+    refs: AtomicU32,
+    /// Guards `fields`, which are reached only through `fields()`.
+    lock: RawMutex,
     /// Set when the session leaves a cache, or a handshake gives up on it.
     not_resumable: AtomicBool,
     /// The address of the context that last cached it, so that a change of time or timeout
@@ -25,24 +36,42 @@ pub struct SSL_SESSION {
     /// of a context share. `SSL_CTX::live` turns it back into a context.
     owner: AtomicUsize,
     pub(crate) ex_data: ExData,
+    fields: UnsafeCell<SessionFields>,
 }
+
+// SAFETY: `fields` is reached only through a `FieldsGuard`, which holds `lock`; the other
+// members are atomics or lock themselves.
+unsafe impl Sync for SSL_SESSION {}
 
 impl SSL_SESSION {
     pub(crate) fn with_fields(fields: SessionFields) -> SessionRef {
-        let s = SessionRef(Arc::new(SSL_SESSION {
-            fields: Mutex::new(fields),
+        let object = Box::new(SSL_SESSION {
+            refs: AtomicU32::new(1),
+            lock: RawMutex::INIT,
             not_resumable: AtomicBool::new(false),
             owner: AtomicUsize::new(0),
             ex_data: ExData::default(),
-        }));
-        s.0.ex_data.on_new(s.as_ptr());
+            fields: UnsafeCell::new(fields),
+        });
+        let s = SessionRef(NonNull::from(Box::leak(object)));
+        s.object().ex_data.on_new(s.as_ptr());
         s
     }
-    pub(crate) fn fields(&self) -> MutexGuard<'_, SessionFields> {
-        self.fields.lock()
+    pub(crate) fn fields(&self) -> FieldsGuard<'_> {
+        self.lock.lock();
+        FieldsGuard { session: self, _not_send: PhantomData }
     }
     pub(crate) fn set_owner(&self, ctx: &SSL_CTX) {
         self.owner.store(ctx as *const SSL_CTX as usize, Ordering::Relaxed);
+    }
+    /// One more reference, as `Arc::clone`: Relaxed, since the caller's own keeps it alive.
+    fn up_ref(&self) {
+        let before = self.refs.fetch_add(1, Ordering::Relaxed);
+        // OpenSSL counts in an int. Past that, references are leaking without bound: stop
+        // before the count could wrap and free a session still in use (Arc aborts too).
+        if before >= i32::MAX as u32 {
+            std::process::abort();
+        }
     }
 }
 
@@ -53,44 +82,93 @@ impl Drop for SSL_SESSION {
     }
 }
 
+/// A session's fields, locked until the guard is dropped.
+pub(crate) struct FieldsGuard<'a> {
+    session: &'a SSL_SESSION,
+    /// Unlocked on the thread that locked, as parking_lot's own guards are.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Deref for FieldsGuard<'_> {
+    type Target = SessionFields;
+    fn deref(&self) -> &SessionFields {
+        // SAFETY: this guard holds the lock.
+        unsafe { &*self.session.fields.get() }
+    }
+}
+
+impl DerefMut for FieldsGuard<'_> {
+    fn deref_mut(&mut self) -> &mut SessionFields {
+        // SAFETY: this guard holds the lock.
+        unsafe { &mut *self.session.fields.get() }
+    }
+}
+
+impl Drop for FieldsGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: locked by `SSL_SESSION::fields` when this guard was made.
+        unsafe { self.session.lock.unlock() }
+    }
+}
+
 /// One counted reference to a session: what the cache and connections hold.
-#[derive(Clone)]
-pub(crate) struct SessionRef(Arc<SSL_SESSION>);
+pub(crate) struct SessionRef(NonNull<SSL_SESSION>);
+
+// SAFETY: a counted shared reference to a Sync object, freed by whichever reference is
+// dropped last, as an `Arc<SSL_SESSION>` would be.
+unsafe impl Send for SessionRef {}
+unsafe impl Sync for SessionRef {}
 
 impl SessionRef {
     /// A new reference to a session C passed us (C keeps its own).
     pub(crate) unsafe fn from_borrowed(p: *const SSL_SESSION) -> Option<SessionRef> {
-        if p.is_null() {
-            return None;
-        }
-        Arc::increment_strong_count(p);
-        Some(SessionRef(Arc::from_raw(p)))
+        let p = NonNull::new(p.cast_mut())?;
+        p.as_ref().up_ref();
+        Some(SessionRef(p))
     }
     /// Takes over a reference C hands us.
     pub(crate) unsafe fn from_owned(p: *const SSL_SESSION) -> Option<SessionRef> {
-        if p.is_null() {
-            return None;
-        }
-        Some(SessionRef(Arc::from_raw(p)))
+        NonNull::new(p.cast_mut()).map(SessionRef)
     }
     /// Gives this reference to C.
     pub(crate) fn into_raw(self) -> *mut SSL_SESSION {
-        Arc::into_raw(self.0) as *mut SSL_SESSION
+        ManuallyDrop::new(self).as_ptr()
     }
     pub(crate) fn as_ptr(&self) -> *mut SSL_SESSION {
-        Arc::as_ptr(&self.0) as *mut SSL_SESSION
+        self.0.as_ptr()
     }
-    pub(crate) fn fields(&self) -> MutexGuard<'_, SessionFields> {
-        self.0.fields()
+    pub(crate) fn fields(&self) -> FieldsGuard<'_> {
+        self.object().fields()
     }
     pub(crate) fn object(&self) -> &SSL_SESSION {
-        &self.0
+        // SAFETY: this reference keeps the object alive.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Clone for SessionRef {
+    fn clone(&self) -> SessionRef {
+        self.object().up_ref();
+        SessionRef(self.0)
+    }
+}
+
+impl Drop for SessionRef {
+    /// The last reference frees the session, as `Arc`'s drop: Release so that every holder's
+    /// use happens before the free, and Acquire by the one that frees.
+    fn drop(&mut self) {
+        if self.object().refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: no reference is left; the object was leaked from a Box in `with_fields`.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 
 impl engine::Handle for SessionRef {
     fn same(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        self.0 == other.0
     }
     fn key(&self) -> SessionKey {
         self.fields().key()
@@ -111,13 +189,13 @@ impl engine::Session for SessionRef {
         f.expiry()
     }
     fn mark_not_resumable(&self) {
-        self.0.not_resumable.store(true, Ordering::Relaxed);
+        self.object().not_resumable.store(true, Ordering::Relaxed);
     }
 }
 
 impl HandshakeSession for SessionRef {
     fn is_resumable(&self) -> bool {
-        !self.0.not_resumable.load(Ordering::Relaxed)
+        !self.object().not_resumable.load(Ordering::Relaxed)
     }
     fn sid_ctx_matches(&self, sid_ctx: &[u8]) -> bool {
         self.fields().sid_ctx.as_slice() == sid_ctx
@@ -134,7 +212,7 @@ unsafe fn retime(s: *const SSL_SESSION, change: impl FnOnce(&mut SessionFields))
     };
     // Filed under its current key: a session whose id changed while cached is not found,
     // and stays where it was (OpenSSL's list would be corrupt by then).
-    if let Some(ctx) = SSL_CTX::live(session.0.owner.load(Ordering::Relaxed)) {
+    if let Some(ctx) = SSL_CTX::live(session.object().owner.load(Ordering::Relaxed)) {
         let key = session.key();
         ctx.cache.reposition(&key, &session, expiry);
     }
@@ -175,8 +253,8 @@ pub unsafe extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SE
         let src = borrow(src)?;
         let copy = SSL_SESSION::with_fields(src.fields().clone());
         let not_resumable = src.not_resumable.load(Ordering::Relaxed);
-        copy.0.not_resumable.store(not_resumable, Ordering::Relaxed);
-        if !copy.0.ex_data.copy_from(&src.ex_data) {
+        copy.object().not_resumable.store(not_resumable, Ordering::Relaxed);
+        if !copy.object().ex_data.copy_from(&src.ex_data) {
             return None;
         }
         Some(copy.into_raw())
@@ -292,8 +370,8 @@ pub unsafe extern "C" fn SSL_SESSION_set1_master_key(s: *mut SSL_SESSION, key: *
         if len > MAX_MASTER_KEY_LEN {
             return None;
         }
-        let key = bytes(key, len)?.to_vec();
-        borrow(s)?.fields().master_key = key;
+        let key = bytes(key, len)?;
+        borrow(s)?.fields().set_master_key(key);
         Some(1)
     })
 }
@@ -304,15 +382,16 @@ pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: 
     forward!(SSL_SESSION_get_master_key(s, out, outlen));
     guard(0, || {
         let f = borrow(s)?.fields();
+        let key = f.master_key();
         if outlen == 0 {
-            return Some(f.master_key.len());
+            return Some(key.len());
         }
-        let n = outlen.min(f.master_key.len());
+        let n = outlen.min(key.len());
         if n > 0 {
             if out.is_null() {
                 return None;
             }
-            std::ptr::copy_nonoverlapping(f.master_key.as_ptr(), out, n);
+            std::ptr::copy_nonoverlapping(key.as_ptr(), out, n);
         }
         Some(n)
     })
@@ -321,7 +400,7 @@ pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_hostname(s: *const SSL_SESSION) -> *const c_char {
     forward!(SSL_SESSION_get0_hostname(s));
-    guard(std::ptr::null(), || Some(borrow(s)?.fields().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr())))
+    guard(std::ptr::null(), || Some(borrow(s)?.fields().rare().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr())))
 }
 
 /// NULL clears the hostname.
@@ -331,7 +410,7 @@ pub unsafe extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname
     guard(0, || {
         let s = borrow(s)?;
         let name = if hostname.is_null() { None } else { Some(CStr::from_ptr(hostname).to_owned()) };
-        s.fields().hostname = name;
+        s.fields().change_rare(|r| r.hostname = name);
         Some(1)
     })
 }
@@ -339,7 +418,7 @@ pub unsafe extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_CIPHER {
     forward!(SSL_SESSION_get0_cipher(s));
-    guard(std::ptr::null(), || Some(SSL_CIPHER::to_c(borrow(s)?.fields().cipher)))
+    guard(std::ptr::null(), || Some(SSL_CIPHER::to_c(borrow(s)?.fields().cipher())))
 }
 
 #[no_mangle]
@@ -347,11 +426,7 @@ pub unsafe extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *co
     forward!(SSL_SESSION_set_cipher(s, cipher));
     guard(0, || {
         let cipher = SSL_CIPHER::from_c(cipher);
-        let mut f = borrow(s)?.fields();
-        f.cipher = cipher;
-        if let Some(c) = cipher {
-            f.cipher_id = c.id;
-        }
+        borrow(s)?.fields().set_cipher(cipher);
         Some(1)
     })
 }
@@ -363,7 +438,7 @@ pub unsafe extern "C" fn SSL_SESSION_is_resumable(s: *const SSL_SESSION) -> c_in
     guard(0, || {
         let s = borrow(s)?;
         let f = s.fields();
-        let has_id = !f.session_id.is_empty() || f.tick.as_ref().is_some_and(|t| !t.is_empty());
+        let has_id = !f.session_id.is_empty() || f.rare().tick.as_ref().is_some_and(|t| !t.is_empty());
         Some((!s.not_resumable.load(Ordering::Relaxed) && has_id) as c_int)
     })
 }
@@ -380,4 +455,36 @@ pub unsafe extern "C" fn SSL_SESSION_set_ex_data(s: *mut SSL_SESSION, idx: c_int
 pub unsafe extern "C" fn SSL_SESSION_get_ex_data(s: *const SSL_SESSION, idx: c_int) -> *mut c_void {
     forward!(SSL_SESSION_get_ex_data(s, idx));
     guard(std::ptr::null_mut(), || Some(borrow(s)?.ex_data.get(idx)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// glibc's malloc hands out blocks of (request + 8) rounded up to 16: up to 184 bytes
+    /// fit a 192-byte block, the next size up is 208. A million sessions make the difference.
+    #[test]
+    fn a_session_fits_a_192_byte_block() {
+        assert!(
+            std::mem::size_of::<SSL_SESSION>() <= 184,
+            "SSL_SESSION grew to {} bytes",
+            std::mem::size_of::<SSL_SESSION>()
+        );
+    }
+
+    #[test]
+    fn references_count_and_the_last_frees() {
+        let s = SSL_SESSION::with_fields(SessionFields::new(1));
+        let p = s.as_ptr();
+        let again = unsafe { SessionRef::from_borrowed(p) }.unwrap();
+        assert!(engine::Handle::same(&s, &again));
+        assert_eq!(s.object().refs.load(Ordering::Relaxed), 2);
+        let c = again.into_raw();
+        assert_eq!(c, p);
+        drop(unsafe { SessionRef::from_owned(c) });
+        assert_eq!(s.object().refs.load(Ordering::Relaxed), 1);
+        s.fields().time = 5;
+        assert_eq!(s.clone().fields().time, 5);
+        assert!(unsafe { SessionRef::from_borrowed(std::ptr::null()) }.is_none());
+    }
 }
