@@ -141,22 +141,24 @@ impl Rare {
 static NO_RARE: Rare = Rare::NONE;
 
 /// Every field of an OpenSSL 3.0 session that its DER form carries, plus the cache's view of it.
+// In this order on purpose: what every add and lookup reads (time, timeout, version, id) comes
+// first, so that it shares the object's first cache line with the reference count and lock.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct SessionFields {
-    /// Protocol version (TLS1_2_VERSION = 0x0303, ...); 0 for a fresh session.
-    pub ssl_version: i32,
-    /// Through `cipher`, `cipher_id` and `set_cipher`.
-    suite: SuiteSlot,
-    pub session_id: ShortBytes,
-    pub sid_ctx: ShortBytes,
-    /// Through `master_key` and `set_master_key`: a key of up to 48 bytes, or empty when the
-    /// key is longer and lives in `rare`.
-    inline_master_key: InlineBytes<INLINE_MASTER_KEY_LEN>,
     /// Creation time, seconds since the epoch.
     pub time: i64,
     /// Lifetime in seconds. The setters refuse negatives, but a decoded session keeps a
     /// negative timeout as libssl's decoder does.
     pub timeout: i64,
+    /// Protocol version (TLS1_2_VERSION = 0x0303, ...); 0 for a fresh session.
+    pub ssl_version: i32,
+    pub session_id: ShortBytes,
+    pub sid_ctx: ShortBytes,
+    /// Through `master_key` and `set_master_key`: a key of up to 48 bytes, or empty when the
+    /// key is longer and lives in `rare`.
+    inline_master_key: InlineBytes<INLINE_MASTER_KEY_LEN>,
+    pub max_fragment_len_mode: u8,
     /// OpenSSL keeps a long but encodes (and so decodes) an int32, and no accessor returns
     /// it: 32 bits lose nothing.
     pub verify_result: i32,
@@ -164,7 +166,8 @@ pub struct SessionFields {
     pub flags: u32,
     /// The key exchange group of the handshake (libssl 3.0.19 writes it in every DER).
     pub kex_group: u32,
-    pub max_fragment_len_mode: u8,
+    /// Through `cipher`, `cipher_id` and `set_cipher`.
+    suite: SuiteSlot,
     /// None while every rare field has its default: `change_rare` keeps it so, which also
     /// makes the derived equality compare contents.
     rare: Option<Box<Rare>>,

@@ -23,6 +23,7 @@ use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
 // word of its own. That fits the object in 184 bytes, a 192-byte block from malloc.
 /// A session. C holds it by pointer and counts its references with `SSL_SESSION_up_ref` and
 /// `_free`; the cache's and each connection's reference is one `SessionRef`, counted the same.
+#[repr(C)]
 pub struct SSL_SESSION {
     /// References held: C's (SSL_SESSION_new, each up_ref) and every `SessionRef`'s.
     refs: AtomicU32,
@@ -30,13 +31,15 @@ pub struct SSL_SESSION {
     lock: RawMutex,
     /// Set when the session leaves a cache, or a handshake gives up on it.
     not_resumable: AtomicBool,
+    /// Next to the count and lock, so that an add or a lookup reads one cache line (see
+    /// `SessionFields`).
+    fields: UnsafeCell<SessionFields>,
     /// The address of the context that last cached it, so that a change of time or timeout
     /// moves it in that cache's expiry order (OpenSSL's `owner`); 0 for none. An address, not
     /// a counted reference: setting it on every add must not write a cache line all sessions
     /// of a context share. `SSL_CTX::live` turns it back into a context.
     owner: AtomicUsize,
     pub(crate) ex_data: ExData,
-    fields: UnsafeCell<SessionFields>,
 }
 
 // SAFETY: `fields` is reached only through a `FieldsGuard`, which holds `lock`; the other
