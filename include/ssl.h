@@ -106,24 +106,8 @@ typedef int CRYPTO_EX_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void *
 
 #define DTLS1_BAD_VER 256
 
-// One session's slots. Values are C pointers kept as addresses. Most sessions never get
-// application data, so the slots are made at the first set: until then this is one null
-// pointer in the session.
-typedef struct ExData ExData;
-
-// A byte string of at most `N` (< 256) bytes with its length, stored inline.
-typedef struct InlineBytes_32 InlineBytes_32;
-
-// A byte string of at most `N` (< 256) bytes with its length, stored inline.
-typedef struct InlineBytes_INLINE_MASTER_KEY_LEN InlineBytes_INLINE_MASTER_KEY_LEN;
-
 // OpenSSL 3's library context (providers); opaque, and unused natively.
 typedef struct OSSL_LIB_CTX OSSL_LIB_CTX;
-
-// The fields few sessions set, boxed together so that a session without any of them pays
-// one pointer. Read them through `SessionFields::rare`, change them through
-// `SessionFields::change_rare`.
-typedef struct Rare Rare;
 
 typedef struct SSL SSL;
 
@@ -137,62 +121,10 @@ typedef struct SSL_CTX SSL_CTX;
 
 typedef struct SSL_METHOD SSL_METHOD;
 
-// A session's suite as OpenSSL keeps it: a cipher pointer and the id last set, which i2d
-// writes when the pointer is NULL. Every id is 0 or CIPHERSUITE_FLAG | a two-byte wire code,
-// so the code is all that is stored; `Known` codes are in the cipher table.
-typedef struct SuiteSlot SuiteSlot;
-
-// Ids and id contexts: at most 32 bytes, as OpenSSL stores them.
-typedef InlineBytes_32 ShortBytes;
-
-// Every field of an OpenSSL 3.0 session that its DER form carries, plus the cache's view of it.
-typedef struct {
-  // Creation time, seconds since the epoch.
-  int64_t time;
-  // Lifetime in seconds. The setters refuse negatives, but a decoded session keeps a
-  // negative timeout as libssl's decoder does.
-  int64_t timeout;
-  // Protocol version (TLS1_2_VERSION = 0x0303, ...); 0 for a fresh session.
-  int32_t ssl_version;
-  ShortBytes session_id;
-  ShortBytes sid_ctx;
-  // Through `master_key` and `set_master_key`: a key of up to 48 bytes, or empty when the
-  // key is longer and lives in `rare`.
-  InlineBytes_INLINE_MASTER_KEY_LEN inline_master_key;
-  uint8_t max_fragment_len_mode;
-  // OpenSSL keeps a long but encodes (and so decodes) an int32, and no accessor returns
-  // it: 32 bits lose nothing.
-  int32_t verify_result;
-  // SSL_SESS_FLAG_* bits (extended master secret, ...); OpenSSL 3.0 keeps them in 32 bits.
-  uint32_t flags;
-  // The key exchange group of the handshake (libssl 3.0.19 writes it in every DER).
-  uint32_t kex_group;
-  // Through `cipher`, `cipher_id` and `set_cipher`.
-  SuiteSlot suite;
-  // None while every rare field has its default: `change_rare` keeps it so, which also
-  // makes the derived equality compare contents.
-  Rare *rare;
-} SessionFields;
-
 // A session. C holds it by pointer and counts its references with `SSL_SESSION_up_ref` and
 // `_free`; the cache's and each connection's reference is one `SessionRef`, counted the same.
-typedef struct {
-  // References held: C's (SSL_SESSION_new, each up_ref) and every `SessionRef`'s.
-  AtomicU32 refs;
-  // Guards `fields`, which are reached only through `fields()`.
-  RawMutex lock;
-  // Set when the session leaves a cache, or a handshake gives up on it.
-  AtomicBool not_resumable;
-  // Next to the count and lock, so that an add or a lookup reads one cache line (see
-  // `SessionFields`).
-  SessionFields fields;
-  // The address of the context that last cached it, so that a change of time or timeout
-  // moves it in that cache's expiry order (OpenSSL's `owner`); 0 for none. An address, not
-  // a counted reference: setting it on every add must not write a cache line all sessions
-  // of a context share. `SSL_CTX::live` turns it back into a context.
-  AtomicUsize owner;
-  ExData ex_data;
-} SSL_SESSION;
+// Opaque to C: the header declares the name only.
+typedef struct SSL_SESSION SSL_SESSION;
 
 // `int (*new_session_cb)(SSL *, SSL_SESSION *)`: returns 1 to keep the reference it is given.
 typedef int (*sesscache_new_session_cb)(SSL*, SSL_SESSION*);

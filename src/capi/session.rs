@@ -18,21 +18,24 @@ use super::{borrow, bytes, guard, guard_void, now};
 use crate::engine::{self, Expiry, Handle as _, HandshakeSession, SessionKey};
 use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
 
-// Laid out by hand because a cache holds a million of these: a 4-byte count instead of an
-// `Arc`'s two words, and a 1-byte lock beside it instead of a `Mutex` whose lock takes a
-// word of its own. That fits the object in 184 bytes, a 192-byte block from malloc.
 /// A session. C holds it by pointer and counts its references with `SSL_SESSION_up_ref` and
 /// `_free`; the cache's and each connection's reference is one `SessionRef`, counted the same.
+/// Opaque to C: the header declares the name only.
+pub struct SSL_SESSION(SessionObject);
+
+// Laid out by hand because a cache holds a million of these: a 4-byte count instead of an
+// `Arc`'s two words, and a 1-byte lock beside it instead of a `Mutex` whose lock takes a
+// word of its own. That fits the object in 184 bytes, a 192-byte block from malloc. In
+// this order (repr(C), behind the opaque `SSL_SESSION`) so that an add or a lookup reads
+// the count, the lock and the first fields (see `SessionFields`) from one cache line.
 #[repr(C)]
-pub struct SSL_SESSION {
+pub struct SessionObject {
     /// References held: C's (SSL_SESSION_new, each up_ref) and every `SessionRef`'s.
     refs: AtomicU32,
     /// Guards `fields`, which are reached only through `fields()`.
     lock: RawMutex,
     /// Set when the session leaves a cache, or a handshake gives up on it.
     not_resumable: AtomicBool,
-    /// Next to the count and lock, so that an add or a lookup reads one cache line (see
-    /// `SessionFields`).
     fields: UnsafeCell<SessionFields>,
     /// The address of the context that last cached it, so that a change of time or timeout
     /// moves it in that cache's expiry order (OpenSSL's `owner`); 0 for none. An address, not
@@ -42,20 +45,27 @@ pub struct SSL_SESSION {
     pub(crate) ex_data: ExData,
 }
 
+impl Deref for SSL_SESSION {
+    type Target = SessionObject;
+    fn deref(&self) -> &SessionObject {
+        &self.0
+    }
+}
+
 // SAFETY: `fields` is reached only through a `FieldsGuard`, which holds `lock`; the other
 // members are atomics or lock themselves.
 unsafe impl Sync for SSL_SESSION {}
 
 impl SSL_SESSION {
     pub(crate) fn with_fields(fields: SessionFields) -> SessionRef {
-        let object = Box::new(SSL_SESSION {
+        let object = Box::new(SSL_SESSION(SessionObject {
             refs: AtomicU32::new(1),
             lock: RawMutex::INIT,
             not_resumable: AtomicBool::new(false),
             owner: AtomicUsize::new(0),
             ex_data: ExData::default(),
             fields: UnsafeCell::new(fields),
-        });
+        }));
         let s = SessionRef(NonNull::from(Box::leak(object)));
         s.object().ex_data.on_new(s.as_ptr());
         s
