@@ -21,9 +21,17 @@
  *   threads N K T    T threads on one SSL_CTX holding N sessions (cache size N+1: steady-state
  *                    eviction, one per add), each doing K iterations of: one SSL_CTX_add_session of a new
  *                    session, then four SSL_has_matching_session_id lookups of cached ids.
+ *   threads-private N K T  the same work, but each thread on its own SSL_CTX: nothing shared,
+ *                    so its scaling is what `threads` would reach if sharing cost nothing.
  *   spin N K T       calibration, no SSL call: T threads each doing K iterations of private
  *                    arithmetic (about as long as one threads iteration). Its 2-thread scaling
- *                    is what this machine offers at that moment: the ceiling for `threads`.
+ *                    is what this machine offers at that moment to work that stays in cache.
+ *   memspin N K T    calibration, no SSL call: T threads each doing K iterations of 16 random
+ *                    reads over one 256 MB array, work that waits on memory as the cache
+ *                    workloads do. Its scaling is the machine's ceiling for such work.
+ *   scaling N K R [W] two threads against one in one process: R rounds of a 1-thread phase and
+ *                    a 2-thread phase of W (threads, spin or memspin; K iterations a thread)
+ *                    back to back on one cache; prints the median of the rounds' ratios.
  *   memory N         RSS growth per session for making N sessions and caching them (the
  *                    program drops its own references: the cache holds them).
  *   objects N        RSS growth per session for N session objects alone, no cache (the
@@ -129,6 +137,9 @@ typedef void (*times_fn)(uint64_t i, uint64_t *rng, long *t, long *timeout);
 
 static long base_time;
 static long n_global;
+/* The thread workloads' lookups pick ids in [lookup_lo, lookup_lo + N/2): the newest half of
+ * the cache. */
+static long lookup_lo;
 
 /* Equal timeouts, non-decreasing times: 1000 sessions a second. */
 static void times_equal(uint64_t i, uint64_t *rng, long *t, long *timeout)
@@ -341,15 +352,34 @@ __attribute__((noinline)) static void *timed_worker(void *arg)
     for (long j = 0; j < w->k; j++) {
         SSL_CTX_add_session(w->ctx, w->fresh[j]);
         for (int r = 0; r < 4; r++) {
-            /* Recent sessions: the last half of the prefill, which eviction reaches last. */
-            session_id((uint64_t)(n_global / 2 + (long)(splitmix(&w->rng) % (uint64_t)(n_global / 2))), id);
+            /* Recent sessions: the newest half of the cache, which eviction reaches last. */
+            session_id((uint64_t)(lookup_lo + (long)(splitmix(&w->rng) % (uint64_t)(n_global / 2))), id);
             w->hits += SSL_has_matching_session_id(w->ssl, id, sizeof id);
         }
     }
     return NULL;
 }
 
-static int spin_only;
+/* What bench_threads runs: the cache workload, or a calibration. */
+enum thread_work { WORK_CACHE, WORK_SPIN, WORK_MEMSPIN };
+static enum thread_work thread_work;
+static int private_ctx;
+
+/* memspin's array: 32M words, far beyond any cache here. */
+#define MEMSPIN_WORDS (32L << 20)
+static uint64_t *memspin_array;
+
+__attribute__((noinline)) static void *timed_memspin(void *arg)
+{
+    struct worker *w = arg;
+    pthread_barrier_wait(&start_line);
+    uint64_t acc = 0;
+    for (long j = 0; j < w->k; j++)
+        for (int r = 0; r < 16; r++)
+            acc += memspin_array[splitmix(&w->rng) % (uint64_t)MEMSPIN_WORDS];
+    w->hits = (long)(acc | 1);
+    return NULL;
+}
 
 __attribute__((noinline)) static void *timed_spin(void *arg)
 {
@@ -363,30 +393,55 @@ __attribute__((noinline)) static void *timed_spin(void *arg)
     return NULL;
 }
 
-static void bench_threads(long n, long k, int threads)
+/* Prepares the cache the thread workloads share: N sessions in a context of size N+1, so each
+ * add evicts one; and memspin's array when that calibration runs. */
+static SSL_CTX *thread_setup(long n, uint64_t *rng)
 {
-    uint64_t rng = 99;
     SSL_CTX *ctx = make_ctx(n + 1); /* holds n; each add then evicts one */
-    prefill(ctx, n, times_equal, &rng);
+    prefill(ctx, n, times_equal, rng);
+    lookup_lo = n / 2;
+    if (thread_work == WORK_MEMSPIN && memspin_array == NULL) {
+        memspin_array = malloc(sizeof *memspin_array * (size_t)MEMSPIN_WORDS);
+        if (memspin_array == NULL)
+            die("malloc");
+        for (long i = 0; i < MEMSPIN_WORDS; i++)
+            memspin_array[i] = (uint64_t)i;
+    }
+    return ctx;
+}
+
+/* One timed phase: `threads` workers on ctx (each on its own context with private_ctx), each
+ * doing k iterations; the sessions they add get ids from first_id on. Returns thousands of
+ * iterations a second, all threads together. Frees everything it made but ctx. */
+static double thread_phase(SSL_CTX *ctx, long n, long k, int threads, long first_id, uint64_t *rng)
+{
     struct worker *ws = calloc((size_t)threads, sizeof *ws);
     if (ws == NULL)
         die("calloc");
     for (int t = 0; t < threads; t++) {
         ws[t].ctx = ctx;
-        ws[t].ssl = SSL_new(ctx);
+        if (private_ctx && t > 0) {
+            ws[t].ctx = make_ctx(n + 1);
+            prefill(ws[t].ctx, n, times_equal, rng);
+        }
+        ws[t].ssl = SSL_new(ws[t].ctx);
         ws[t].k = k;
-        ws[t].rng = 1000 + (uint64_t)t;
+        ws[t].rng = 1000 + (uint64_t)first_id + (uint64_t)t;
         ws[t].fresh = malloc(sizeof *ws[t].fresh * (size_t)k);
         if (ws[t].ssl == NULL || ws[t].fresh == NULL)
             die("worker setup");
         for (long j = 0; j < k; j++) {
-            uint64_t i = (uint64_t)(n + (long)t * k + j);
+            uint64_t i = (uint64_t)(first_id + (long)t * k + j);
             ws[t].fresh[j] = make_session(i, base_time + (long)(i / 1000), 300);
         }
     }
     pthread_barrier_init(&start_line, NULL, (unsigned)threads + 1);
     for (int t = 0; t < threads; t++)
-        if (pthread_create(&ws[t].tid, NULL, spin_only ? timed_spin : timed_worker, &ws[t]) != 0)
+        if (pthread_create(&ws[t].tid, NULL,
+                           thread_work == WORK_SPIN      ? timed_spin
+                           : thread_work == WORK_MEMSPIN ? timed_memspin
+                                                         : timed_worker,
+                           &ws[t]) != 0)
             die("pthread_create");
     profile(1);
     double t0 = now_ns();
@@ -395,26 +450,85 @@ static void bench_threads(long n, long k, int threads)
         pthread_join(ws[t].tid, NULL);
     double spent = now_ns() - t0;
     profile(0);
+    pthread_barrier_destroy(&start_line);
     long hits = 0;
     for (int t = 0; t < threads; t++)
         hits += ws[t].hits;
     if (hits == 0)
         die("no lookup hit");
-    /* Thousands of iterations (1 add + 4 lookups) per second, all threads together. */
-    char name[32];
-    snprintf(name, sizeof name, "%s%d", spin_only ? "spin" : "threads", threads);
-    result(name, n, (double)threads * (double)k / (spent / 1e9) / 1000.0, "kiter/s", (long)threads * k);
-    if (n >= 100000) {
-        fflush(stdout);
-        _exit(0);
-    }
     for (int t = 0; t < threads; t++) {
         for (long j = 0; j < k; j++)
             SSL_SESSION_free(ws[t].fresh[j]);
         free(ws[t].fresh);
         SSL_free(ws[t].ssl);
+        if (ws[t].ctx != ctx)
+            SSL_CTX_free(ws[t].ctx);
     }
     free(ws);
+    return (double)threads * (double)k / (spent / 1e9) / 1000.0;
+}
+
+static const char *thread_work_name(void)
+{
+    return thread_work == WORK_SPIN ? "spin" : thread_work == WORK_MEMSPIN ? "memspin" : private_ctx ? "threads-private" : "threads";
+}
+
+static void bench_threads(long n, long k, int threads)
+{
+    uint64_t rng = 99;
+    SSL_CTX *ctx = thread_setup(n, &rng);
+    double rate = thread_phase(ctx, n, k, threads, n, &rng);
+    char name[32];
+    snprintf(name, sizeof name, "%s%d", thread_work_name(), threads);
+    result(name, n, rate, "kiter/s", (long)threads * k);
+    if (n >= 100000) {
+        fflush(stdout);
+        _exit(0);
+    }
+    free(memspin_array);
+    SSL_CTX_free(ctx);
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Two threads against one, in one process: rounds of a 1-thread phase then a 2-thread phase
+ * on the same cache, back to back, so that both see the machine in the same state (on a
+ * shared machine, runs seconds apart can differ by half). Result: the median of the rounds'
+ * ratios. Each phase's sessions get new ids, and the lookups follow the newest half of the
+ * cache. */
+static void bench_scaling(long n, long k, int rounds)
+{
+    uint64_t rng = 99;
+    SSL_CTX *ctx = thread_setup(n, &rng);
+    double *ratios = malloc(sizeof *ratios * (size_t)rounds);
+    if (ratios == NULL || rounds < 1)
+        die("rounds");
+    long id = n;
+    for (int r = 0; r < rounds; r++) {
+        lookup_lo = id - n / 2;
+        double one = thread_phase(ctx, n, k, 1, id, &rng);
+        id += k;
+        lookup_lo = id - n / 2;
+        double two = thread_phase(ctx, n, k, 2, id, &rng);
+        id += 2 * k;
+        ratios[r] = two / one;
+        fprintf(stderr, "scaling %s round %d: 1 thread %.1f, 2 threads %.1f kiter/s: %.2fx\n", thread_work_name(), r + 1, one,
+                two, ratios[r]);
+    }
+    qsort(ratios, (size_t)rounds, sizeof *ratios, by_value);
+    char name[40];
+    snprintf(name, sizeof name, "scaling-%s", thread_work_name());
+    result(name, n, ratios[rounds / 2], "x", rounds);
+    free(ratios);
+    free(memspin_array);
+    if (n >= 100000) {
+        fflush(stdout);
+        _exit(0);
+    }
     SSL_CTX_free(ctx);
 }
 
@@ -481,9 +595,24 @@ int main(int argc, char **argv)
         bench_flush(n);
     else if (strcmp(w, "threads") == 0)
         bench_threads(n, k, argc > 4 ? atoi(argv[4]) : 1);
-    else if (strcmp(w, "spin") == 0) {
-        spin_only = 1;
+    else if (strcmp(w, "threads-private") == 0) {
+        private_ctx = 1;
         bench_threads(n, k, argc > 4 ? atoi(argv[4]) : 1);
+    } else if (strcmp(w, "spin") == 0) {
+        thread_work = WORK_SPIN;
+        bench_threads(n, k, argc > 4 ? atoi(argv[4]) : 1);
+    } else if (strcmp(w, "memspin") == 0) {
+        thread_work = WORK_MEMSPIN;
+        bench_threads(n, k, argc > 4 ? atoi(argv[4]) : 1);
+    } else if (strcmp(w, "scaling") == 0) {
+        const char *work = argc > 5 ? argv[5] : "threads";
+        if (strcmp(work, "spin") == 0)
+            thread_work = WORK_SPIN;
+        else if (strcmp(work, "memspin") == 0)
+            thread_work = WORK_MEMSPIN;
+        else if (strcmp(work, "threads") != 0)
+            die("scaling: WORK is threads, spin or memspin");
+        bench_scaling(n, k, argc > 4 ? atoi(argv[4]) : 5);
     } else if (strcmp(w, "memory") == 0)
         bench_memory(n, 1);
     else if (strcmp(w, "objects") == 0)

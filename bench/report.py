@@ -25,6 +25,11 @@ DESCRIPTIONS = {
     "flush": "flush, 1% expired",
     "threads": "1 add + 4 lookups, threads",
     "spin": "calibration: private work, threads",
+    "memspin": "calibration: random memory reads, threads",
+    "threads-private": "1 add + 4 lookups, one SSL_CTX per thread, threads",
+    "scaling-spin": "scaling, 2 threads ÷ 1 in one process: private work",
+    "scaling-memspin": "scaling, 2 threads ÷ 1 in one process: random memory reads",
+    "scaling-threads": "scaling, 2 threads ÷ 1 in one process: 1 add + 4 lookups",
     "memory": "RSS per cached session",
     "objects": "RSS per session object, no cache",
     "tls-resume": "TLS 1.2 resumed handshake",
@@ -114,10 +119,11 @@ def main():
             flag = " ⚠" if spread > DISTURBED and len(vals) > 1 else ""
             if flag:
                 disturbed.append(f"{label(job)} ({way}): runs {', '.join(fmt(v) for v in vals)}")
-            cells[way] = f"{fmt(m)} ±{spread * 100:.0f}%{flag}"
+            cells[way] = f"{m:.2f}× ±{spread * 100:.0f}%{flag}" if unit == "x" else f"{fmt(m)} ±{spread * 100:.0f}%{flag}"
         lib = med.get((job, "libssl"))
-        r_pre = ratio(unit, lib, med.get((job, "preload")))
-        r_nat = ratio(unit, lib, med.get((job, "native")))
+        # A scaling row is a ratio already; one way against another says nothing.
+        r_pre = ratio(unit, lib, med.get((job, "preload"))) if unit != "x" else None
+        r_nat = ratio(unit, lib, med.get((job, "native"))) if unit != "x" else None
         tls = job.startswith(("tls-", "s_time", "s_server"))
         native = cells["native"] if cells["native"] is not None else ("no TLS natively" if tls else "—")
         out.append(
@@ -139,9 +145,12 @@ def main():
         m, o = med.get(("memory/1000000", way)), med.get(("objects/1000000", way))
         if m is not None and o is not None:
             derived.append(f"- cache structures alone ({way}): {m - o:.0f} B/session (memory − objects)")
-    for prefix in ("spin", "threads", "tls-threads"):
+    for prefix in ("spin", "memspin", "threads", "threads-private", "tls-threads"):
         for way in WAYS:
-            t1, t2, t4 = (med.get((f"{prefix}/t{t}", way)) for t in (1, 2, 4))
+            # threads-private with 1 thread is threads with 1 thread: the same work.
+            base = "threads" if prefix == "threads-private" else prefix
+            t1 = med.get((f"{base}/t1", way))
+            t2, t4 = (med.get((f"{prefix}/t{t}", way)) for t in (2, 4))
             if t1 and t2:
                 derived.append(f"- {prefix} scaling ({way}): 2 threads {t2 / t1:.2f}× of 1" + (f", 4 threads {t4 / t1:.2f}×" if t4 else ""))
     if derived:
@@ -180,12 +189,17 @@ def main():
     check("s_time -reuse preloaded ≥ 0.97× plain", x, x is not None and x >= 0.97, fmt_ratio(x))
     x = r("s_server-cpu", "preload")
     check("… s_server CPU per connection, plain ÷ preloaded ≥ 0.97", x, x is not None and x >= 0.97, fmt_ratio(x))
-    s1, s2 = med.get(("spin/t1", "libssl")), med.get(("spin/t2", "libssl"))
-    ceiling = s2 / s1 if s1 and s2 else None
+    calib = [(name, med.get((f"scaling-{w}/x", "libssl"))) for name, w in (("private work", "spin"), ("random reads", "memspin"))]
     for way in ("native", "preload"):
+        x = med.get(("scaling-threads/x", way))
         t1, t2 = med.get(("threads/t1", way)), med.get(("threads/t2", way))
-        x = t2 / t1 if t1 and t2 else None
-        note = f" (machine ceiling now: {ceiling:.2f}×)" if ceiling else ""
+        p2 = med.get(("threads-private/t2", way))
+        notes = [f"{name} {v:.2f}×" for name, v in calib if v]
+        if t1 and t2:
+            notes.append(f"separate processes {t2 / t1:.2f}×")
+        if t1 and p2:
+            notes.append(f"one SSL_CTX per thread {p2 / t1:.2f}×")
+        note = f" (same machine: {', '.join(notes)})" if notes else ""
         check(f"2 threads ≥ 1.6× 1 thread, add + lookup mix ({way})", x, x is not None and x >= 1.6, f"{x:.2f}×{note}" if x else "")
     t1, t2 = med.get(("tls-threads/t1", "preload")), med.get(("tls-threads/t2", "preload"))
     x = t2 / t1 if t1 and t2 else None

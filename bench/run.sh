@@ -50,6 +50,8 @@ if [ "$MODE" = smoke ]; then
     for w in add-equal add-mixed add-old; do jobs+=("$w/100|cachebench|$w 100 50|all"); done
     jobs+=("remove/100|cachebench|remove 100 50|all" "flush/1000|cachebench|flush 1000|all")
     jobs+=("threads/t2|cachebench|threads 100 50 2|all" "spin/t2|cachebench|spin 100 50 2|one")
+    jobs+=("threads-private/t2|cachebench|threads-private 100 50 2|all" "memspin/t2|cachebench|memspin 100 50 2|one")
+    jobs+=("scaling-threads/x|cachebench|scaling 100 50 3 threads|all")
     jobs+=("memory/100|cachebench|memory 100|all" "objects/100|cachebench|objects 100|all")
     jobs+=("tls-resume/10|tlsbench|resume 10 5|tls" "tls-full/10|tlsbench|full 10 2|tls")
     jobs+=("tls-threads/t2|tlsbench|threads 10 5 2|tls" "s_time|stime||tls")
@@ -61,9 +63,16 @@ else
     jobs+=("flush/100000|cachebench|flush 100000|all" "flush/1000000|cachebench|flush 1000000|all")
     # spin: the same threads doing private arithmetic, no SSL call: what parallelism the
     # machine offers at that moment (other work may hold a core), the ceiling for threads.
+    # memspin: random reads over 256 MB, the ceiling for work that waits on memory.
+    # threads-private: the threads workload with one SSL_CTX per thread, nothing shared.
     for t in 1 2 4; do
-        jobs+=("spin/t$t|cachebench|spin 1000 150000 $t|one" "threads/t$t|cachebench|threads 100000 100000 $t|all")
+        jobs+=("spin/t$t|cachebench|spin 1000 150000 $t|one" "memspin/t$t|cachebench|memspin 1000 150000 $t|one")
+        jobs+=("threads/t$t|cachebench|threads 100000 100000 $t|all")
+        [ "$t" = 1 ] || jobs+=("threads-private/t$t|cachebench|threads-private 100000 100000 $t|all")
     done
+    # scaling: 2 threads ÷ 1 measured back to back in one process, 7 rounds, median ratio.
+    jobs+=("scaling-spin/x|cachebench|scaling 1000 150000 7 spin|one" "scaling-memspin/x|cachebench|scaling 1000 150000 7 memspin|one")
+    jobs+=("scaling-threads/x|cachebench|scaling 100000 40000 7 threads|all")
     jobs+=("memory/1000000|cachebench|memory 1000000|all" "objects/1000000|cachebench|objects 1000000|all")
     jobs+=("tls-resume/100000|tlsbench|resume 100000 3000|tls" "tls-full/1000|tlsbench|full 1000 300|tls")
     for t in 1 2 4; do jobs+=("tls-threads/t$t|tlsbench|threads 10000 1500 $t|tls"); done
