@@ -45,6 +45,8 @@ header-compile: check-header
 cargo-test:
 	@mkdir -p $(LOGS)
 	$(CARGO) test --release --locked 2>&1 | tee $(LOGS)/cargo-test.log
+	# The criterion benchmarks only build here, so that `make bench` keeps working.
+	$(CARGO) build --release --locked --benches 2>&1 | tail -1
 
 # Differential transcripts: libssl vs sesscache natively vs sesscache preloaded into the
 # libssl build, all under valgrind.

@@ -35,12 +35,12 @@ impl Handle for S {
     fn same(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
-}
-
-impl Session for S {
     fn key(&self) -> SessionKey {
         self.0.key
     }
+}
+
+impl Session for S {
     fn expiry(&self) -> Expiry {
         Expiry::new(self.0.time.load(Ordering::Relaxed), self.0.timeout)
     }
