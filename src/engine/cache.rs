@@ -9,8 +9,8 @@
 //! few thousand at most when sessions get whole-second times and a handful of timeouts, so it
 //! stays in cache) and O(1) list work.
 //!
-//! Layout, for size (16 bytes of slab and an 8-byte index entry a session; libssl's lhash
-//! node and bucket cost about 28): sessions live in a slab of slots, each holding the handle
+//! Layout, for size (a 16-byte slot and an 8-byte index entry a session, about what libssl's
+//! lhash node and bucket pointer cost): sessions live in a slab of slots, each holding the handle
 //! and its two list neighbours; the hash index holds slab positions with the key's 32-bit hash
 //! beside them, so growing it never reads the slab. The key itself is not copied: like
 //! OpenSSL's hash table, the store keeps the hash from insertion and compares the session's
