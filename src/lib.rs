@@ -12,5 +12,5 @@ pub mod engine;
 pub mod session;
 
 pub mod capi;
-pub mod preload;
+pub(crate) mod preload;
 pub mod report;

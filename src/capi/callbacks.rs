@@ -88,14 +88,18 @@ impl HandshakeHooks<SessionRef> for CtxHooks<'_> {
     }
 }
 
-fn set(ctx: *mut SSL_CTX, change: impl FnOnce(&mut Callbacks)) -> Option<()> {
-    // SAFETY: the pointer comes from C under the usual contract.
+/// # Safety
+/// `ctx` is NULL or a live context, as every C entry point is promised.
+unsafe fn set(ctx: *mut SSL_CTX, change: impl FnOnce(&mut Callbacks)) -> Option<()> {
+    // SAFETY: the caller's promise.
     let ctx = unsafe { borrow(ctx)? };
     change(&mut ctx.callbacks.write());
     Some(())
 }
 
-fn get<T>(ctx: *mut SSL_CTX, pick: impl FnOnce(&Callbacks) -> T) -> Option<T> {
+/// # Safety
+/// As for `set`.
+unsafe fn get<T>(ctx: *mut SSL_CTX, pick: impl FnOnce(&Callbacks) -> T) -> Option<T> {
     // SAFETY: as above.
     let ctx = unsafe { borrow(ctx)? };
     let cbs = *ctx.callbacks.read();
@@ -103,44 +107,44 @@ fn get<T>(ctx: *mut SSL_CTX, pick: impl FnOnce(&Callbacks) -> T) -> Option<T> {
 }
 
 #[no_mangle]
-pub extern "C" fn SSL_CTX_sess_set_new_cb(ctx: *mut SSL_CTX, cb: sesscache_new_session_cb) {
+pub unsafe extern "C" fn SSL_CTX_sess_set_new_cb(ctx: *mut SSL_CTX, cb: sesscache_new_session_cb) {
     preload!(SSL_CTX_sess_set_new_cb(ctx, cb), (), |rt| crate::preload::ctx::set_new_cb(rt, ctx, cb));
     guard_void(|| set(ctx, |c| c.new_session = cb))
 }
 
 #[no_mangle]
-pub extern "C" fn SSL_CTX_sess_get_new_cb(ctx: *mut SSL_CTX) -> sesscache_new_session_cb {
+pub unsafe extern "C" fn SSL_CTX_sess_get_new_cb(ctx: *mut SSL_CTX) -> sesscache_new_session_cb {
     preload!(SSL_CTX_sess_get_new_cb(ctx), None, |rt| crate::preload::ctx::get_new_cb(rt, ctx));
     guard(None, || get(ctx, |c| c.new_session))
 }
 
 #[no_mangle]
-pub extern "C" fn SSL_CTX_sess_set_remove_cb(ctx: *mut SSL_CTX, cb: sesscache_remove_session_cb) {
+pub unsafe extern "C" fn SSL_CTX_sess_set_remove_cb(ctx: *mut SSL_CTX, cb: sesscache_remove_session_cb) {
     preload!(SSL_CTX_sess_set_remove_cb(ctx, cb), (), |rt| crate::preload::ctx::set_remove_cb(rt, ctx, cb));
     guard_void(|| set(ctx, |c| c.remove_session = cb))
 }
 
 #[no_mangle]
-pub extern "C" fn SSL_CTX_sess_get_remove_cb(ctx: *mut SSL_CTX) -> sesscache_remove_session_cb {
+pub unsafe extern "C" fn SSL_CTX_sess_get_remove_cb(ctx: *mut SSL_CTX) -> sesscache_remove_session_cb {
     preload!(SSL_CTX_sess_get_remove_cb(ctx), None, |rt| crate::preload::ctx::get_remove_cb(rt, ctx));
     guard(None, || get(ctx, |c| c.remove_session))
 }
 
 #[no_mangle]
-pub extern "C" fn SSL_CTX_sess_set_get_cb(ctx: *mut SSL_CTX, cb: sesscache_get_session_cb) {
+pub unsafe extern "C" fn SSL_CTX_sess_set_get_cb(ctx: *mut SSL_CTX, cb: sesscache_get_session_cb) {
     preload!(SSL_CTX_sess_set_get_cb(ctx, cb), (), |rt| crate::preload::ctx::set_get_cb(rt, ctx, cb));
     guard_void(|| set(ctx, |c| c.get_session = cb))
 }
 
 #[no_mangle]
-pub extern "C" fn SSL_CTX_sess_get_get_cb(ctx: *mut SSL_CTX) -> sesscache_get_session_cb {
+pub unsafe extern "C" fn SSL_CTX_sess_get_get_cb(ctx: *mut SSL_CTX) -> sesscache_get_session_cb {
     preload!(SSL_CTX_sess_get_get_cb(ctx), None, |rt| crate::preload::ctx::get_get_cb(rt, ctx));
     guard(None, || get(ctx, |c| c.get_session))
 }
 
 /// The generator `sesscache_server_new_session` uses for new session ids. Returns 1.
 #[no_mangle]
-pub extern "C" fn SSL_CTX_set_generate_session_id(ctx: *mut SSL_CTX, cb: GEN_SESSION_CB) -> c_int {
+pub unsafe extern "C" fn SSL_CTX_set_generate_session_id(ctx: *mut SSL_CTX, cb: GEN_SESSION_CB) -> c_int {
     forward!(SSL_CTX_set_generate_session_id(ctx, cb));
     guard(0, || set(ctx, |c| c.generate_id = cb).map(|_| 1))
 }
