@@ -102,7 +102,11 @@ impl<H: Handle> State<H> {
     }
 
     fn find(&self, key: &SessionKey) -> Option<u32> {
-        let hash = self.hash(key);
+        self.find_hashed(key, self.hash(key))
+    }
+
+    /// `find` for a caller that needs the key's hash too, so that it is computed once.
+    fn find_hashed(&self, key: &SessionKey, hash: u32) -> Option<u32> {
         let slots = &self.slots;
         let is_key = |e: &Indexed| e.hash == hash && slots[e.slot as usize].handle.as_ref().is_some_and(|h| h.key() == *key);
         self.index.find(widen(hash), is_key).map(|e| e.slot)
@@ -323,9 +327,7 @@ impl<H: Handle> Walk<'_, H> {
         let hash = st.hash(&st.handle(i).key());
         Some(st.remove_slot(i, hash))
     }
-}
 
-impl<H: Handle> Walk<'_, H> {
     /// Ends an add's eviction: the newcomer under `key` takes its place in the expiry order,
     /// if it is still there unlinked (a callback during eviction may have removed or replaced
     /// it; a replacement is unlinked too, and takes the place). One lock for both.
@@ -371,7 +373,8 @@ impl<H: Handle> Cache<H> {
         evict_into: Option<&mut Vec<H>>,
     ) -> AddStart<'_, H> {
         let mut st = self.state.write();
-        let (i, replaced) = match st.find(&key) {
+        let hash = st.hash(&key);
+        let (i, replaced) = match st.find_hashed(&key, hash) {
             Some(i) if st.handle(i).same(&handle) => {
                 st.link(i, expiry);
                 return AddStart::Already;
@@ -381,10 +384,7 @@ impl<H: Handle> Cache<H> {
                 st.unlink(i);
                 (i, st.slots[i as usize].handle.replace(handle))
             }
-            None => {
-                let hash = st.hash(&key);
-                (st.insert(hash, handle), None)
-            }
+            None => (st.insert(hash, handle), None),
         };
         if let Some(evicted) = evict_into {
             while limit != 0 && st.index.len() >= limit {
@@ -409,8 +409,8 @@ impl<H: Handle> Cache<H> {
     /// Takes out whatever session is cached under `key`.
     pub fn remove(&self, key: &SessionKey) -> Option<H> {
         let mut st = self.state.write();
-        let i = st.find(key)?;
         let hash = st.hash(key);
+        let i = st.find_hashed(key, hash)?;
         Some(st.remove_slot(i, hash))
     }
 
