@@ -1,31 +1,31 @@
-//! The store: sessions by key, and an expiry order that decides eviction and flushing.
+//! The store: sessions by key, split over shards, and the expiry order (`order.rs`) that
+//! decides eviction and flushing.
 //!
-//! OpenSSL keeps a hash table plus a doubly linked list sorted by expiry, newest-expiring at the
-//! head; it evicts and flushes from the tail. Among equal expiries, the session (re)inserted
-//! last sits nearest the head. Finding the spot for a session whose expiry differs from the
-//! head's walks the list, O(n). Here the order is a B-tree of buckets, one per distinct
-//! expiry, each a circular list of its sessions in insertion order through the bucket's
-//! sentinel: the same order, with O(log b) bucket lookups in a tree of b distinct expiries (a
-//! few thousand at most when sessions get whole-second times and a handful of timeouts, so it
-//! stays in cache) and O(1) list work.
+//! Locking, for two threads on one context: resumption is mostly lookups, and a lookup takes
+//! only the read lock of the one shard its key hashes to, so lookups on different cores do not
+//! write the same cache lines. Every change takes the order's lock first and keeps it to the
+//! end, then one shard's lock at a time: changes are serialized, as OpenSSL's are, and the
+//! order always agrees with the shards once the change is over. No lock is held while calling
+//! out.
 //!
-//! Layout, for size (a 16-byte slot and an 8-byte index entry a session, about what libssl's
-//! lhash node and bucket pointer cost): sessions live in a slab of slots, each holding the handle
-//! and its two list neighbours; the hash index holds slab positions with the key's 32-bit hash
-//! beside them, so growing it never reads the slab. The key itself is not copied: like
+//! Layout, for size (an 8-byte slab entry and an 8-byte index entry a session here, and 8
+//! bytes of links in the order: about what libssl's lhash node and bucket pointer cost): each
+//! shard has a slab of handles and a hash index of slab positions with the key's 32-bit hash
+//! beside them, so growing the index never reads the slab. The key itself is not copied: like
 //! OpenSSL's hash table, the store keeps the hash from insertion and compares the session's
 //! current key, so a session whose id changes while cached is found under neither id, as in
-//! libssl. The hash is seeded per cache, so ids chosen by peers cannot be aimed at one bucket.
+//! libssl. The hash is seeded per cache, so ids chosen by peers cannot be aimed at one bucket
+//! or shard.
 //!
 //! The store never calls out: whatever it drops it hands back, so the caller can run user
 //! callbacks and release references after the lock is gone.
 
-use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
-use parking_lot::RwLock;
+use hashbrown::{DefaultHashBuilder, HashTable};
+use parking_lot::{Mutex, RwLock};
 
+use super::order::{Order, SlotId, SHARDS};
 use super::{Expiry, SessionKey};
 
 /// A cached session as the store sees it: something cheap to clone with an identity and a key.
@@ -37,25 +37,10 @@ pub trait Handle: Clone {
     fn key(&self) -> SessionKey;
 }
 
-/// No slot: the end of a list, or a slot not in the expiry order.
-const NIL: u32 = u32::MAX;
-/// The bit that makes a list link name a bucket's sentinel instead of a slot.
-const SENTINEL: u32 = 1 << 31;
-
-/// One cached session, or a free slot (no handle; `next` links the free list).
-struct Slot<H> {
-    handle: Option<H>,
-    /// Neighbours in the expiry order, older and newer: slots or the bucket's sentinel. `prev`
-    /// is NIL while the slot is not in the order (a newcomer whose add is still evicting:
-    /// counted and findable, as OpenSSL's newcomer is in the hash table but not the list).
-    prev: u32,
-    next: u32,
-}
-
 /// An index entry: a slab position and its key's hash when the session came in.
 #[derive(Clone, Copy)]
 struct Indexed {
-    slot: u32,
+    local: u32,
     hash: u32,
 }
 
@@ -65,196 +50,51 @@ fn widen(hash: u32) -> u64 {
     (u64::from(hash) << 32) | u64::from(hash)
 }
 
-/// The sentinel of the sessions with one expiry: `next` is the oldest insertion, `prev` the
-/// newest.
-struct Bucket {
-    sort_key: u128,
-    prev: u32,
-    next: u32,
+/// The shard a hash belongs to: bits 19-24, clear of the tag (bits 25-31) and of the bucket
+/// bits until a shard holds half a million sessions.
+fn shard_of(hash: u32) -> usize {
+    (hash >> 19) as usize & (SHARDS - 1)
 }
 
-struct State<H> {
-    slots: Vec<Slot<H>>,
-    /// The first free slot; free slots chain through `next`.
-    free: u32,
-    /// Slab positions by key hash. The hash sits beside the position, so growing the index
-    /// never reads the slab, and a probe looks at a session only when the hashes agree.
+/// The sessions whose keys hash to one shard. The order owns the slab positions: it says
+/// which are free, and a change writes here only while holding the order's lock.
+struct Shard<H> {
+    handles: Vec<Option<H>>,
     index: HashTable<Indexed>,
-    hasher: DefaultHashBuilder,
-    buckets: Vec<Bucket>,
-    free_buckets: Vec<u32>,
-    /// Buckets by `Expiry::sort_key`: the first bucket's oldest session is OpenSSL's list
-    /// tail, the next to be evicted.
-    order: BTreeMap<u128, u32>,
-    /// Walks under way (see `Walk`), and what was placed in the order since the first began,
-    /// by placement number: a walk passes over what was placed after it started.
-    walks: u32,
-    placed_during_walks: HashMap<u32, u64>,
-    placements: u64,
 }
 
-impl<H: Handle> State<H> {
-    fn hash(&self, key: &SessionKey) -> u32 {
-        self.hasher.hash_one(key) as u32
-    }
-    fn handle(&self, i: u32) -> &H {
-        self.slots[i as usize].handle.as_ref().expect("indexed slots are occupied")
+impl<H: Handle> Shard<H> {
+    fn handle(&self, local: u32) -> &H {
+        self.handles[local as usize].as_ref().expect("indexed slots are occupied")
     }
 
-    fn find(&self, key: &SessionKey) -> Option<u32> {
-        self.find_hashed(key, self.hash(key))
+    fn find(&self, key: &SessionKey, hash: u32) -> Option<u32> {
+        let handles = &self.handles;
+        let is_key =
+            |e: &Indexed| e.hash == hash && handles[e.local as usize].as_ref().is_some_and(|h| h.key() == *key);
+        self.index.find(widen(hash), is_key).map(|e| e.local)
     }
 
-    /// `find` for a caller that needs the key's hash too, so that it is computed once.
-    fn find_hashed(&self, key: &SessionKey, hash: u32) -> Option<u32> {
-        let slots = &self.slots;
-        let is_key = |e: &Indexed| e.hash == hash && slots[e.slot as usize].handle.as_ref().is_some_and(|h| h.key() == *key);
-        self.index.find(widen(hash), is_key).map(|e| e.slot)
-    }
-
-    /// A new slot for `handle` (whose key hashes to `hash`), in the index but not in the order.
-    fn insert(&mut self, hash: u32, handle: H) -> u32 {
-        let slot = Slot { handle: Some(handle), prev: NIL, next: NIL };
-        let i = if self.free != NIL {
-            let i = self.free;
-            self.free = self.slots[i as usize].next;
-            self.slots[i as usize] = slot;
-            i
+    /// Puts `handle`, whose key hashes to `hash`, at slab position `local`, which the order
+    /// just handed out: the slab's length when it must grow.
+    fn put(&mut self, local: u32, hash: u32, handle: H) {
+        if local as usize == self.handles.len() {
+            self.handles.push(Some(handle));
         } else {
-            assert!(self.slots.len() < SENTINEL as usize, "at most 2^31 cached sessions");
-            self.slots.push(slot);
-            (self.slots.len() - 1) as u32
-        };
-        self.index.insert_unique(widen(hash), Indexed { slot: i, hash }, |e| widen(e.hash));
-        i
+            self.handles[local as usize] = Some(handle);
+        }
+        self.index.insert_unique(widen(hash), Indexed { local, hash }, |e| widen(e.hash));
     }
 
-    /// Takes slot `i`, whose session's current key hashes to `hash`, out of the index, the
-    /// order and the slab.
-    fn remove_slot(&mut self, i: u32, hash: u32) -> H {
-        match self.index.find_entry(widen(hash), |e| e.slot == i) {
+    /// Takes out the session at `local`, whose current key hashes to `hash`.
+    fn take(&mut self, local: u32, hash: u32) -> H {
+        match self.index.find_entry(widen(hash), |e| e.local == local) {
             Ok(entry) => drop(entry.remove()),
             // Its id changed while cached, so its entry sits under the old hash: a full
             // scan, for this misuse only.
-            Err(_) => self.index.retain(|e| e.slot != i),
+            Err(_) => self.index.retain(|e| e.local != local),
         }
-        self.unlink(i);
-        let slot = &mut self.slots[i as usize];
-        let handle = slot.handle.take().expect("indexed slots are occupied");
-        slot.next = std::mem::replace(&mut self.free, i);
-        handle
-    }
-
-    // The expiry order's links: a value with SENTINEL set names a bucket.
-    fn next_of(&self, v: u32) -> u32 {
-        if v & SENTINEL != 0 { self.buckets[(v & !SENTINEL) as usize].next } else { self.slots[v as usize].next }
-    }
-    fn set_next(&mut self, v: u32, to: u32) {
-        if v & SENTINEL != 0 {
-            self.buckets[(v & !SENTINEL) as usize].next = to
-        } else {
-            self.slots[v as usize].next = to
-        }
-    }
-    fn set_prev(&mut self, v: u32, to: u32) {
-        if v & SENTINEL != 0 {
-            self.buckets[(v & !SENTINEL) as usize].prev = to
-        } else {
-            self.slots[v as usize].prev = to
-        }
-    }
-
-    /// The sentinel link of the bucket for `sort_key`, made if missing.
-    fn bucket(&mut self, sort_key: u128) -> u32 {
-        if let Some(&b) = self.order.get(&sort_key) {
-            return b;
-        }
-        let b = match self.free_buckets.pop() {
-            Some(b) => b,
-            None => {
-                self.buckets.push(Bucket { sort_key: 0, prev: NIL, next: NIL });
-                (self.buckets.len() - 1) as u32
-            }
-        };
-        let link = b | SENTINEL;
-        self.buckets[b as usize] = Bucket { sort_key, prev: link, next: link };
-        self.order.insert(sort_key, link);
-        link
-    }
-
-    /// Puts slot `i` at its place for `expiry`, as if inserted now: the newest of its bucket.
-    fn link(&mut self, i: u32, expiry: Expiry) {
-        self.unlink(i);
-        let sentinel = self.bucket(expiry.sort_key());
-        let newest = self.buckets[(sentinel & !SENTINEL) as usize].prev;
-        self.set_next(newest, i);
-        self.set_prev(sentinel, i);
-        let slot = &mut self.slots[i as usize];
-        (slot.prev, slot.next) = (newest, sentinel);
-        self.placements += 1;
-        if self.walks > 0 {
-            self.placed_during_walks.insert(i, self.placements);
-        }
-    }
-
-    /// Takes slot `i` out of the order, if it is in it; an emptied bucket goes.
-    fn unlink(&mut self, i: u32) {
-        let Slot { prev, next, .. } = self.slots[i as usize];
-        if prev == NIL {
-            return;
-        }
-        self.set_next(prev, next);
-        self.set_prev(next, prev);
-        (self.slots[i as usize].prev, self.slots[i as usize].next) = (NIL, NIL);
-        if prev == next {
-            // Only the sentinel is left.
-            let b = prev & !SENTINEL;
-            self.order.remove(&self.buckets[b as usize].sort_key);
-            self.free_buckets.push(b);
-        }
-        if self.walks > 0 {
-            self.placed_during_walks.remove(&i);
-        }
-    }
-
-    /// The slots in eviction order: buckets by expiry, each oldest insertion first.
-    fn in_order(&self) -> impl Iterator<Item = (u128, u32)> + '_ {
-        self.order.iter().flat_map(move |(&sort_key, &sentinel)| {
-            std::iter::successors(Some(self.next_of(sentinel)), move |&j| Some(self.next_of(j)))
-                .take_while(move |&j| j != sentinel)
-                .map(move |j| (sort_key, j))
-        })
-    }
-
-    fn begin_walk(&mut self) -> u64 {
-        self.walks += 1;
-        self.placements
-    }
-    fn end_walk(&mut self) {
-        self.walks -= 1;
-        if self.walks == 0 {
-            self.placed_during_walks = HashMap::new();
-        }
-    }
-
-    /// Takes out the session nearest the expiry end among those placed before `mark`, unless
-    /// it has an empty id (OpenSSL cannot remove that one by key, and stops).
-    fn evict_first(&mut self, mark: u64) -> Option<H> {
-        let (_, i) = self.first_before(mark)?;
-        let key = self.handle(i).key();
-        if key.has_empty_id() {
-            return None;
-        }
-        let hash = self.hash(&key);
-        Some(self.remove_slot(i, hash))
-    }
-
-    /// The slot nearest the expiry end among those placed before the walk that took `mark`
-    /// began, with its expiry. Only sessions re-added by callbacks during a walk are passed
-    /// over, so this is normally the first slot.
-    fn first_before(&self, mark: u64) -> Option<(Expiry, u32)> {
-        let before = |j: &u32| self.placed_during_walks.get(j).is_none_or(|&p| p <= mark);
-        self.in_order().find(|(_, j)| before(j)).map(|(key, j)| (Expiry::from_sort_key(key), j))
+        self.handles[local as usize].take().expect("indexed slots are occupied")
     }
 }
 
@@ -270,27 +110,25 @@ pub enum AddStart<'a, H: Handle> {
     Already,
 }
 
-/// One lock for the store: lookups share it (resumption is mostly lookups), changes take it
-/// alone, and none holds it while calling out.
+/// Keeps each shard's lock and header on cache lines of their own, so that threads working
+/// in different shards do not write the same line.
+#[repr(align(128))]
+struct Padded<T>(T);
+
 pub struct Cache<H> {
-    state: RwLock<State<H>>,
+    hasher: DefaultHashBuilder,
+    /// Taken first by every change, and held to its end.
+    order: Mutex<Order>,
+    shards: Box<[Padded<RwLock<Shard<H>>>]>,
 }
 
 impl<H: Handle> Default for Cache<H> {
     fn default() -> Self {
+        let shard = || Padded(RwLock::new(Shard { handles: Vec::new(), index: HashTable::new() }));
         Cache {
-            state: RwLock::new(State {
-                slots: Vec::new(),
-                free: NIL,
-                index: HashTable::new(),
-                hasher: DefaultHashBuilder::default(),
-                buckets: Vec::new(),
-                free_buckets: Vec::new(),
-                order: BTreeMap::new(),
-                walks: 0,
-                placed_during_walks: HashMap::new(),
-                placements: 0,
-            }),
+            hasher: DefaultHashBuilder::default(),
+            order: Mutex::new(Order::default()),
+            shards: (0..SHARDS).map(|_| shard()).collect(),
         }
     }
 }
@@ -309,36 +147,40 @@ impl<H: Handle> Walk<'_, H> {
     /// no such session, or when it has an empty id (OpenSSL cannot remove that one by key,
     /// and stops).
     pub fn evict_one(&self, limit: usize) -> Option<H> {
-        let mut st = self.cache.state.write();
-        if limit == 0 || st.index.len() < limit {
+        let mut order = self.cache.order.lock();
+        if limit == 0 || order.len() < limit {
             return None;
         }
-        st.evict_first(self.mark)
+        self.cache.evict_first(&mut order, self.mark)
     }
 
     /// Takes out the session nearest the expiry end if `expired` holds for it: one step of
     /// OpenSSL's flush walk, which stops at the first session that has not expired.
     pub fn pop_expired(&self, expired: impl Fn(Expiry) -> bool) -> Option<H> {
-        let mut st = self.cache.state.write();
-        let (expiry, i) = st.first_before(self.mark)?;
+        let mut order = self.cache.order.lock();
+        let (expiry, id) = order.first_before(self.mark)?;
         if !expired(expiry) {
             return None;
         }
-        let hash = st.hash(&st.handle(i).key());
-        Some(st.remove_slot(i, hash))
+        let mut shard = self.cache.shards[id.shard()].0.write();
+        let hash = self.cache.hash(&shard.handle(id.local()).key());
+        let handle = shard.take(id.local(), hash);
+        drop(shard);
+        order.release(id);
+        Some(handle)
     }
 
     /// Ends an add's eviction: the newcomer under `key` takes its place in the expiry order,
     /// if it is still there unlinked (a callback during eviction may have removed or replaced
-    /// it; a replacement is unlinked too, and takes the place). One lock for both.
+    /// it; a replacement is unlinked too, and takes the place).
     pub fn link_newcomer(self, key: SessionKey, expiry: Expiry) {
-        let mut st = self.cache.state.write();
-        if let Some(i) = st.find(&key) {
-            if st.slots[i as usize].prev == NIL {
-                st.link(i, expiry);
+        let mut order = self.cache.order.lock();
+        if let Some(id) = self.cache.find(&key) {
+            if !order.is_linked(id) {
+                order.link(id, expiry);
             }
         }
-        st.end_walk();
+        order.end_walk();
         // Ended above; the walk holds nothing else to release.
         std::mem::forget(self);
     }
@@ -346,13 +188,39 @@ impl<H: Handle> Walk<'_, H> {
 
 impl<H: Handle> Drop for Walk<'_, H> {
     fn drop(&mut self) {
-        self.cache.state.write().end_walk();
+        self.cache.order.lock().end_walk();
     }
 }
 
 impl<H: Handle> Cache<H> {
+    fn hash(&self, key: &SessionKey) -> u32 {
+        self.hasher.hash_one(key) as u32
+    }
+
+    /// Where `key`'s session lives, if it is cached.
+    fn find(&self, key: &SessionKey) -> Option<SlotId> {
+        let hash = self.hash(key);
+        let s = shard_of(hash);
+        self.shards[s].0.read().find(key, hash).map(|local| SlotId::new(s, local))
+    }
+
+    /// Takes out the session nearest the expiry end among those placed before `mark`, unless
+    /// it has an empty id (OpenSSL cannot remove that one by key, and stops).
+    fn evict_first(&self, order: &mut Order, mark: u64) -> Option<H> {
+        let (_, id) = order.first_before(mark)?;
+        let mut shard = self.shards[id.shard()].0.write();
+        let key = shard.handle(id.local()).key();
+        if key.has_empty_id() {
+            return None;
+        }
+        let handle = shard.take(id.local(), self.hash(&key));
+        drop(shard);
+        order.release(id);
+        Some(handle)
+    }
+
     pub fn len(&self) -> usize {
-        self.state.read().index.len()
+        self.order.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -362,8 +230,8 @@ impl<H: Handle> Cache<H> {
     /// First step of caching `handle` under `key` (its current key); see `AddStart`. With
     /// `limit` (0 for none) leaving room for the newcomer, nothing will be evicted, and it is
     /// linked at once. With `evict_into`, whatever must go to make room goes now, under the
-    /// same lock, into that list: for a context whose evictions call nobody back, so that no
-    /// one could see the steps apart.
+    /// same order lock, into that list: for a context whose evictions call nobody back, so
+    /// that no change could come between the steps.
     pub fn add_start(
         &self,
         key: SessionKey,
@@ -372,64 +240,83 @@ impl<H: Handle> Cache<H> {
         limit: usize,
         evict_into: Option<&mut Vec<H>>,
     ) -> AddStart<'_, H> {
-        let mut st = self.state.write();
-        let hash = st.hash(&key);
-        let (i, replaced) = match st.find_hashed(&key, hash) {
-            Some(i) if st.handle(i).same(&handle) => {
-                st.link(i, expiry);
+        let hash = self.hash(&key);
+        let s = shard_of(hash);
+        let mut order = self.order.lock();
+        let mut shard = self.shards[s].0.write();
+        let (id, replaced) = match shard.find(&key, hash) {
+            Some(local) if shard.handle(local).same(&handle) => {
+                drop(shard);
+                order.link(SlotId::new(s, local), expiry);
                 return AddStart::Already;
             }
-            Some(i) => {
+            Some(local) => {
                 // Another object under the key: it goes, the newcomer takes its slot unlinked.
-                st.unlink(i);
-                (i, st.slots[i as usize].handle.replace(handle))
+                let id = SlotId::new(s, local);
+                order.unlink(id);
+                (id, shard.handles[local as usize].replace(handle))
             }
-            None => (st.insert(hash, handle), None),
+            None => {
+                let id = order.alloc(s);
+                shard.put(id.local(), hash, handle);
+                (id, None)
+            }
         };
+        drop(shard);
         if let Some(evicted) = evict_into {
-            while limit != 0 && st.index.len() >= limit {
-                let Some(victim) = st.evict_first(u64::MAX) else { break };
+            while limit != 0 && order.len() >= limit {
+                let Some(victim) = self.evict_first(&mut order, u64::MAX) else { break };
                 evicted.push(victim);
             }
         }
-        if limit == 0 || st.index.len() < limit {
-            st.link(i, expiry);
+        if limit == 0 || order.len() < limit {
+            order.link(id, expiry);
             return AddStart::New { replaced, eviction: None };
         }
-        let mark = st.begin_walk();
+        let mark = order.begin_walk();
         AddStart::New { replaced, eviction: Some(Walk { cache: self, mark }) }
     }
 
     /// Starts a flush; see `Walk`.
     pub fn walk(&self) -> Walk<'_, H> {
-        let mark = self.state.write().begin_walk();
+        let mark = self.order.lock().begin_walk();
         Walk { cache: self, mark }
     }
 
     /// Takes out whatever session is cached under `key`.
     pub fn remove(&self, key: &SessionKey) -> Option<H> {
-        let mut st = self.state.write();
-        let hash = st.hash(key);
-        let i = st.find_hashed(key, hash)?;
-        Some(st.remove_slot(i, hash))
+        let hash = self.hash(key);
+        let s = shard_of(hash);
+        let mut order = self.order.lock();
+        let mut shard = self.shards[s].0.write();
+        let local = shard.find(key, hash)?;
+        let handle = shard.take(local, hash);
+        drop(shard);
+        order.release(SlotId::new(s, local));
+        Some(handle)
     }
 
     pub fn get(&self, key: &SessionKey) -> Option<H> {
-        let st = self.state.read();
-        st.find(key).map(|i| st.handle(i).clone())
+        let hash = self.hash(key);
+        let shard = self.shards[shard_of(hash)].0.read();
+        shard.find(key, hash).map(|local| shard.handle(local).clone())
     }
 
     pub fn contains(&self, key: &SessionKey) -> bool {
-        self.state.read().find(key).is_some()
+        self.find(key).is_some()
     }
 
     /// Moves a cached session to its place for a new expiry, as OpenSSL re-links a session
     /// whose time or timeout changes while it is cached. False if it is not cached under `key`.
     pub fn reposition(&self, key: &SessionKey, handle: &H, expiry: Expiry) -> bool {
-        let mut st = self.state.write();
-        match st.find(key) {
-            Some(i) if st.handle(i).same(handle) => {
-                st.link(i, expiry);
+        let hash = self.hash(key);
+        let s = shard_of(hash);
+        let mut order = self.order.lock();
+        let shard = self.shards[s].0.read();
+        match shard.find(key, hash) {
+            Some(local) if shard.handle(local).same(handle) => {
+                drop(shard);
+                order.link(SlotId::new(s, local), expiry);
                 true
             }
             _ => false,
@@ -438,8 +325,8 @@ impl<H: Handle> Cache<H> {
 
     /// The cached keys from the expiry end to the newest, for tests and reports.
     pub fn keys_in_eviction_order(&self) -> Vec<SessionKey> {
-        let st = self.state.read();
-        st.in_order().map(|(_, j)| st.handle(j).key()).collect()
+        let order = self.order.lock();
+        order.in_order().map(|(_, id)| self.shards[id.shard()].0.read().handle(id.local()).key()).collect()
     }
 }
 
@@ -565,8 +452,8 @@ mod tests {
     }
 
     #[test]
-    fn a_session_costs_16_bytes_of_slab_beside_its_index_entry() {
-        assert_eq!(std::mem::size_of::<Slot<std::sync::Arc<u8>>>(), 16);
+    fn a_session_costs_8_bytes_of_slab_beside_its_index_entry() {
+        assert_eq!(std::mem::size_of::<Option<std::sync::Arc<u8>>>(), 8);
         assert_eq!(std::mem::size_of::<Indexed>(), 8);
     }
 

@@ -8,6 +8,7 @@ mod expiry;
 mod handshake;
 mod key;
 mod mode;
+mod order;
 mod stats;
 
 pub use cache::{AddStart, Cache, Handle, Walk};
