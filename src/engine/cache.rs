@@ -116,10 +116,11 @@ pub enum AddStart<'a, H: Handle> {
 struct Padded<T>(T);
 
 pub struct Cache<H> {
+    /// Read by every call: kept off the order's lines, which every change writes.
     hasher: DefaultHashBuilder,
-    /// Taken first by every change, and held to its end.
-    order: Mutex<Order>,
     shards: Box<[Padded<RwLock<Shard<H>>>]>,
+    /// Taken first by every change, and held to its end.
+    order: Padded<Mutex<Order>>,
 }
 
 impl<H: Handle> Default for Cache<H> {
@@ -127,7 +128,7 @@ impl<H: Handle> Default for Cache<H> {
         let shard = || Padded(RwLock::new(Shard { handles: Vec::new(), index: HashTable::new() }));
         Cache {
             hasher: DefaultHashBuilder::default(),
-            order: Mutex::new(Order::default()),
+            order: Padded(Mutex::new(Order::default())),
             shards: (0..SHARDS).map(|_| shard()).collect(),
         }
     }
@@ -147,7 +148,7 @@ impl<H: Handle> Walk<'_, H> {
     /// no such session, or when it has an empty id (OpenSSL cannot remove that one by key,
     /// and stops).
     pub fn evict_one(&self, limit: usize) -> Option<H> {
-        let mut order = self.cache.order.lock();
+        let mut order = self.cache.order.0.lock();
         if limit == 0 || order.len() < limit {
             return None;
         }
@@ -157,7 +158,7 @@ impl<H: Handle> Walk<'_, H> {
     /// Takes out the session nearest the expiry end if `expired` holds for it: one step of
     /// OpenSSL's flush walk, which stops at the first session that has not expired.
     pub fn pop_expired(&self, expired: impl Fn(Expiry) -> bool) -> Option<H> {
-        let mut order = self.cache.order.lock();
+        let mut order = self.cache.order.0.lock();
         let (expiry, id) = order.first_before(self.mark)?;
         if !expired(expiry) {
             return None;
@@ -174,7 +175,7 @@ impl<H: Handle> Walk<'_, H> {
     /// if it is still there unlinked (a callback during eviction may have removed or replaced
     /// it; a replacement is unlinked too, and takes the place).
     pub fn link_newcomer(self, key: SessionKey, expiry: Expiry) {
-        let mut order = self.cache.order.lock();
+        let mut order = self.cache.order.0.lock();
         if let Some(id) = self.cache.find(&key) {
             if !order.is_linked(id) {
                 order.link(id, expiry);
@@ -188,7 +189,7 @@ impl<H: Handle> Walk<'_, H> {
 
 impl<H: Handle> Drop for Walk<'_, H> {
     fn drop(&mut self) {
-        self.cache.order.lock().end_walk();
+        self.cache.order.0.lock().end_walk();
     }
 }
 
@@ -220,7 +221,7 @@ impl<H: Handle> Cache<H> {
     }
 
     pub fn len(&self) -> usize {
-        self.order.lock().len()
+        self.order.0.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -242,7 +243,7 @@ impl<H: Handle> Cache<H> {
     ) -> AddStart<'_, H> {
         let hash = self.hash(&key);
         let s = shard_of(hash);
-        let mut order = self.order.lock();
+        let mut order = self.order.0.lock();
         let mut shard = self.shards[s].0.write();
         let (id, replaced) = match shard.find(&key, hash) {
             Some(local) if shard.handle(local).same(&handle) => {
@@ -279,7 +280,7 @@ impl<H: Handle> Cache<H> {
 
     /// Starts a flush; see `Walk`.
     pub fn walk(&self) -> Walk<'_, H> {
-        let mark = self.order.lock().begin_walk();
+        let mark = self.order.0.lock().begin_walk();
         Walk { cache: self, mark }
     }
 
@@ -287,7 +288,7 @@ impl<H: Handle> Cache<H> {
     pub fn remove(&self, key: &SessionKey) -> Option<H> {
         let hash = self.hash(key);
         let s = shard_of(hash);
-        let mut order = self.order.lock();
+        let mut order = self.order.0.lock();
         let mut shard = self.shards[s].0.write();
         let local = shard.find(key, hash)?;
         let handle = shard.take(local, hash);
@@ -311,7 +312,7 @@ impl<H: Handle> Cache<H> {
     pub fn reposition(&self, key: &SessionKey, handle: &H, expiry: Expiry) -> bool {
         let hash = self.hash(key);
         let s = shard_of(hash);
-        let mut order = self.order.lock();
+        let mut order = self.order.0.lock();
         let shard = self.shards[s].0.read();
         match shard.find(key, hash) {
             Some(local) if shard.handle(local).same(handle) => {
@@ -325,7 +326,7 @@ impl<H: Handle> Cache<H> {
 
     /// The cached keys from the expiry end to the newest, for tests and reports.
     pub fn keys_in_eviction_order(&self) -> Vec<SessionKey> {
-        let order = self.order.lock();
+        let order = self.order.0.lock();
         order.in_order().map(|(_, id)| self.shards[id.shard()].0.read().handle(id.local()).key()).collect()
     }
 }
