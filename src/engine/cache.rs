@@ -458,6 +458,52 @@ mod tests {
         assert_eq!(std::mem::size_of::<Indexed>(), 8);
     }
 
+    impl<H: Handle> Cache<H> {
+        /// The shards and the order agree: every slot in the order holds a session found
+        /// under its key at that slot, and every indexed session is in the order once.
+        fn check(&self) {
+            let order = self.order.0.lock();
+            let in_order: Vec<SlotId> = order.in_order().map(|(_, id)| id).collect();
+            let indexed: usize = self.shards.iter().map(|s| s.0.read().index.len()).sum();
+            assert_eq!((in_order.len(), indexed), (order.len(), order.len()));
+            for id in in_order {
+                let key = self.shards[id.shard()].0.read().handle(id.local()).key();
+                assert_eq!(self.find(&key), Some(id));
+            }
+        }
+    }
+
+    #[test]
+    fn threads_racing_on_keys_leave_shards_and_order_agreeing() {
+        let c: Cache<H> = Cache::default();
+        std::thread::scope(|scope| {
+            for t in 0..4u32 {
+                let c = &c;
+                scope.spawn(move || {
+                    for n in 0..200_000u32 {
+                        // 64 keys shared by all threads: adds replace each other's objects.
+                        let k = SessionKey::new(0x303, &(n % 64).to_le_bytes()).unwrap();
+                        let h = H(t << 24 | n, k);
+                        let e = Expiry::new(i64::from(n % 13), 10);
+                        match n % 5 {
+                            0 => drop(c.remove(&k)),
+                            1 => drop(c.reposition(&k, &h, e)),
+                            _ => {
+                                let mut evicted = Vec::new();
+                                let _ = c.add_start(k, h, e, 40, Some(&mut evicted));
+                            }
+                        }
+                        if let Some(found) = c.get(&k) {
+                            assert_eq!(found.1, k);
+                        }
+                    }
+                });
+            }
+        });
+        c.check();
+        assert!(c.len() < 40);
+    }
+
     /// A handle whose key can change while cached, as `SSL_SESSION_set1_id` changes one.
     #[derive(Clone)]
     struct Mutable(std::sync::Arc<parking_lot::Mutex<SessionKey>>);

@@ -254,6 +254,8 @@ mod tests {
         let id = SlotId::new(SHARDS - 1, 12345);
         assert_eq!((id.shard(), id.local()), (SHARDS - 1, 12345));
         assert_eq!(id.0 & SENTINEL, 0);
+        // With the 8-byte slab entry and index entry in the shard: 24 B a session.
+        assert_eq!(std::mem::size_of::<Link>(), 8);
     }
 
     #[test]
