@@ -247,7 +247,6 @@ impl<H: Handle> Cache<H> {
         let mut shard = self.shards[s].0.write();
         let (id, replaced) = match shard.find(&key, hash) {
             Some(local) if shard.handle(local).same(&handle) => {
-                drop(shard);
                 order.link(SlotId::new(s, local), expiry);
                 return AddStart::Already;
             }
@@ -263,16 +262,24 @@ impl<H: Handle> Cache<H> {
                 (id, None)
             }
         };
+        let room = |order: &Order| limit == 0 || order.len() < limit;
+        if room(&order) {
+            // Linked before the shard is let go: each unlock waits for the stores before it,
+            // and one wait for the index's and the order's cold lines together is cheaper
+            // than two.
+            order.link(id, expiry);
+            return AddStart::New { replaced, eviction: None };
+        }
         drop(shard);
         if let Some(evicted) = evict_into {
-            while limit != 0 && order.len() >= limit {
+            while !room(&order) {
                 let Some(victim) = self.evict_first(&mut order, u64::MAX) else { break };
                 evicted.push(victim);
             }
-        }
-        if limit == 0 || order.len() < limit {
-            order.link(id, expiry);
-            return AddStart::New { replaced, eviction: None };
+            if room(&order) {
+                order.link(id, expiry);
+                return AddStart::New { replaced, eviction: None };
+            }
         }
         let mark = order.begin_walk();
         AddStart::New { replaced, eviction: Some(Walk { cache: self, mark }) }
