@@ -5,8 +5,9 @@
 //! only the read lock of the one shard its key hashes to, so lookups on different cores do not
 //! write the same cache lines. Every change takes the order's lock first and keeps it to the
 //! end, then one shard's lock at a time: changes are serialized, as OpenSSL's are, and the
-//! order always agrees with the shards once the change is over. No lock is held while calling
-//! out.
+//! order always agrees with the shards once the change is over. A change keeps its shard
+//! locked until its order work is done, so that its two unlocks, each of which waits for the
+//! stores before it, wait once. No lock is held while calling out.
 //!
 //! Layout, for size (an 8-byte slab entry and an 8-byte index entry a session here, and 8
 //! bytes of links in the order: about what libssl's lhash node and bucket pointer cost): each
@@ -166,7 +167,6 @@ impl<H: Handle> Walk<'_, H> {
         let mut shard = self.cache.shards[id.shard()].0.write();
         let hash = self.cache.hash(&shard.handle(id.local()).key());
         let handle = shard.take(id.local(), hash);
-        drop(shard);
         order.release(id);
         Some(handle)
     }
@@ -215,7 +215,6 @@ impl<H: Handle> Cache<H> {
             return None;
         }
         let handle = shard.take(id.local(), self.hash(&key));
-        drop(shard);
         order.release(id);
         Some(handle)
     }
@@ -299,7 +298,6 @@ impl<H: Handle> Cache<H> {
         let mut shard = self.shards[s].0.write();
         let local = shard.find(key, hash)?;
         let handle = shard.take(local, hash);
-        drop(shard);
         order.release(SlotId::new(s, local));
         Some(handle)
     }
@@ -323,7 +321,6 @@ impl<H: Handle> Cache<H> {
         let shard = self.shards[s].0.read();
         match shard.find(key, hash) {
             Some(local) if shard.handle(local).same(handle) => {
-                drop(shard);
                 order.link(SlotId::new(s, local), expiry);
                 true
             }
