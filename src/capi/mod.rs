@@ -80,11 +80,30 @@ pub(crate) unsafe fn bytes<'a>(p: *const c_uchar, len: usize) -> Option<&'a [u8]
     Some(std::slice::from_raw_parts(p, len))
 }
 
-/// Seconds since the epoch, as `time(NULL)`.
+/// Seconds since the epoch, read with `time(NULL)` as OpenSSL 3.0 reads them. glibc answers it
+/// from the kernel's coarse clock, which runs up to a tick behind `CLOCK_REALTIME`: a precise
+/// read just after a second boundary would stamp a session a second ahead of the application's
+/// own `time(NULL)`.
 pub(crate) fn now() -> i64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
+    // SAFETY: time(NULL) only reads the clock.
+    unsafe { libc::time(std::ptr::null_mut()) as i64 }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Across a second boundary (the loop spans at least one), a time we stamp is never ahead
+    /// of what the application's `time(NULL)` says right after: OpenSSL stamps with
+    /// `time(NULL)`, and a scenario that checks "time is now" must see the same.
+    #[test]
+    fn now_is_never_ahead_of_time_null() {
+        let start = std::time::Instant::now();
+        let mut checks = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(1100) {
+            let ours = super::now();
+            // SAFETY: time(NULL) only reads the clock.
+            let theirs = unsafe { libc::time(std::ptr::null_mut()) } as i64;
+            assert!(ours <= theirs, "stamped {ours}, time(NULL) then said {theirs} (check {checks})");
+            checks += 1;
+        }
     }
 }
