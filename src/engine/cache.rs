@@ -7,7 +7,8 @@
 //! end, then one shard's lock at a time: changes are serialized, as OpenSSL's are, and the
 //! order always agrees with the shards once the change is over. A change keeps its shard
 //! locked until its order work is done, so that its two unlocks, each of which waits for the
-//! stores before it, wait once. No lock is held while calling out.
+//! stores before it, wait once; only an add that must evict lets its shard go first, since a
+//! victim's shard is locked next and may be the same one. No lock is held while calling out.
 //!
 //! Layout, for size (an 8-byte slab entry and an 8-byte index entry a session here, and 8
 //! bytes of links in the order: about what libssl's lhash node and bucket pointer cost): each
