@@ -285,6 +285,23 @@ impl<H: Handle> Cache<H> {
         AddStart::New { replaced, eviction: Some(Walk { cache: self, mark }) }
     }
 
+    /// A whole flush at once, for a context whose removals call nobody back: takes out every
+    /// session from the expiry end on while `expired` holds for it, under one order lock (as
+    /// OpenSSL 3.0 holds its lock through a flush). In expiry order, which is mostly the order
+    /// the sessions were made in, so their memory is read front to back.
+    pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool) -> Vec<H> {
+        let mut order = self.order.0.lock();
+        let ids: Vec<SlotId> = order.in_order().take_while(|&(e, _)| expired(e)).map(|(_, id)| id).collect();
+        let mut taken = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut shard = self.shards[id.shard()].0.write();
+            let hash = self.hash(&shard.handle(id.local()).key());
+            taken.push(shard.take(id.local(), hash));
+            order.release(id);
+        }
+        taken
+    }
+
     /// Starts a flush; see `Walk`.
     pub fn walk(&self) -> Walk<'_, H> {
         let mark = self.order.0.lock().begin_walk();

@@ -197,9 +197,17 @@ impl<H: Session> Context<H> {
     /// `SSL_CTX_flush_sessions(ctx, t)`: removes every session timed out at `t`, or every
     /// session when `t` is 0, oldest expiry first, each marked and reported.
     pub fn flush(&self, t: i64, hooks: &impl Hooks<H>) {
+        let expired = |e: Expiry| t == 0 || e.is_expired_at(t);
+        if !hooks.calls_back_on_remove() {
+            // Nobody can watch the steps: all of it under one lock.
+            for s in self.cache.take_expired(expired) {
+                s.mark_not_resumable();
+            }
+            return;
+        }
         // Sessions a callback re-adds meanwhile are placed after the walk began, and stay.
         let walk = self.cache.walk();
-        while let Some(s) = walk.pop_expired(|e| t == 0 || e.is_expired_at(t)) {
+        while let Some(s) = walk.pop_expired(expired) {
             s.mark_not_resumable();
             hooks.removed(&s);
         }
