@@ -20,7 +20,7 @@
 //! or shard.
 //!
 //! The store never calls out: whatever it drops it hands back, so the caller can run user
-//! callbacks and release references after the lock is gone.
+//! callbacks and release references after the locks are gone.
 
 use std::hash::BuildHasher;
 

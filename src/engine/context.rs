@@ -139,7 +139,7 @@ impl<H: Session> Context<H> {
         // while it is cached there, which the front checks.
         hooks.added(&session, key);
         // Without a remove callback, nobody can watch an eviction between its steps: all of
-        // the add happens under one lock.
+        // the add happens under one hold of the store's order lock.
         let mut evicted = Vec::new();
         let evict_into = (!hooks.calls_back_on_remove()).then_some(&mut evicted);
         let outcome = self.cache.add_start(key, session, expiry, self.size_limit(), evict_into);
@@ -199,7 +199,7 @@ impl<H: Session> Context<H> {
     pub fn flush(&self, t: i64, hooks: &impl Hooks<H>) {
         let expired = |e: Expiry| t == 0 || e.is_expired_at(t);
         if !hooks.calls_back_on_remove() {
-            // Nobody can watch the steps: all of it under one lock.
+            // Nobody can watch the steps: all of it under one hold of the store's order lock.
             for s in self.cache.take_expired(expired) {
                 s.mark_not_resumable();
             }
