@@ -333,7 +333,6 @@ static void bench_flush(long n)
 }
 
 struct worker {
-    pthread_t tid;
     SSL_CTX *ctx;
     SSL *ssl;
     SSL_SESSION **fresh;
@@ -341,8 +340,6 @@ struct worker {
     uint64_t rng;
     long hits;
 };
-
-static pthread_barrier_t start_line;
 
 __attribute__((noinline)) static void *timed_worker(void *arg)
 {
@@ -435,22 +432,11 @@ static double thread_phase(SSL_CTX *ctx, long n, long k, int threads, long first
             ws[t].fresh[j] = make_session(i, base_time + (long)(i / 1000), 300);
         }
     }
-    pthread_barrier_init(&start_line, NULL, (unsigned)threads + 1);
-    for (int t = 0; t < threads; t++)
-        if (pthread_create(&ws[t].tid, NULL,
-                           thread_work == WORK_SPIN      ? timed_spin
-                           : thread_work == WORK_MEMSPIN ? timed_memspin
-                                                         : timed_worker,
-                           &ws[t]) != 0)
-            die("pthread_create");
-    profile(1);
-    double t0 = now_ns();
-    pthread_barrier_wait(&start_line);
-    for (int t = 0; t < threads; t++)
-        pthread_join(ws[t].tid, NULL);
-    double spent = now_ns() - t0;
-    profile(0);
-    pthread_barrier_destroy(&start_line);
+    double spent = run_timed_threads(threads,
+                                     thread_work == WORK_SPIN      ? timed_spin
+                                     : thread_work == WORK_MEMSPIN ? timed_memspin
+                                                                   : timed_worker,
+                                     ws, sizeof *ws);
     long hits = 0;
     for (int t = 0; t < threads; t++)
         hits += ws[t].hits;

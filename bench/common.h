@@ -1,11 +1,12 @@
 /*
  * What the C benchmarks share: their clocks, a small PRNG, the result line bench/run.sh reads,
- * and the perf control hooks of bench/profile.sh. The includer defines `die` first.
+ * the perf control hooks of bench/profile.sh, and the start and timing of threaded workloads. The includer defines `die` first.
  */
 #ifndef SESSCACHE_BENCH_COMMON_H
 #define SESSCACHE_BENCH_COMMON_H
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,33 @@ static void profile(int on)
     char buf[16];
     if (ack >= 0 && read(ack, buf, sizeof buf) < 0)
         die("perf ack");
+}
+
+/* Where the threaded workloads' workers wait, so that all of them start at once. */
+static pthread_barrier_t start_line;
+
+/* Runs `work` on `threads` threads, the t-th given args + t * size; each waits on start_line
+ * before its timed part. Returns the wall time in ns from their release to the last join,
+ * with the profiler on meanwhile. */
+static double run_timed_threads(int threads, void *(*work)(void *), void *args, size_t size)
+{
+    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
+    if (tids == NULL)
+        die("calloc");
+    pthread_barrier_init(&start_line, NULL, (unsigned)threads + 1);
+    for (int t = 0; t < threads; t++)
+        if (pthread_create(&tids[t], NULL, work, (char *)args + (size_t)t * size) != 0)
+            die("pthread_create");
+    profile(1);
+    double t0 = now_ns();
+    pthread_barrier_wait(&start_line);
+    for (int t = 0; t < threads; t++)
+        pthread_join(tids[t], NULL);
+    double spent = now_ns() - t0;
+    profile(0);
+    pthread_barrier_destroy(&start_line);
+    free(tids);
+    return spent;
 }
 
 #endif

@@ -188,14 +188,11 @@ __attribute__((noinline)) static double timed_fulls(SSL_CTX *cctx, SSL_CTX *sctx
 }
 
 struct worker {
-    pthread_t tid;
     SSL_CTX *sctx, *cctx;
     SSL_SESSION *sess;
     SSL_SESSION **fresh;
     long k;
 };
-
-static pthread_barrier_t start_line;
 
 __attribute__((noinline)) static void *timed_worker(void *arg)
 {
@@ -256,17 +253,7 @@ int main(int argc, char **argv)
             for (long j = 0; j < k; j++)
                 ws[t].fresh[j] = synthetic((uint64_t)(n + (long)t * k + j));
         }
-        pthread_barrier_init(&start_line, NULL, (unsigned)threads + 1);
-        for (int t = 0; t < threads; t++)
-            if (pthread_create(&ws[t].tid, NULL, timed_worker, &ws[t]) != 0)
-                die("pthread_create");
-        profile(1);
-        double t0 = now_ns();
-        pthread_barrier_wait(&start_line);
-        for (int t = 0; t < threads; t++)
-            pthread_join(ws[t].tid, NULL);
-        double spent = now_ns() - t0;
-        profile(0);
+        double spent = run_timed_threads(threads, timed_worker, ws, sizeof *ws);
         char name[32];
         snprintf(name, sizeof name, "tls-threads%d", threads);
         result(name, n, (double)threads * (double)k / (spent / 1e9) / 1000.0, "kiter/s", (long)threads * k);
