@@ -14,44 +14,14 @@
 //! cargo bench --bench engine [-- FILTER]
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use sesscache::engine::{Context, Expiry, Handle, NoHooks, Session, SessionKey};
+use sesscache::engine::{Context, NoHooks, SessionKey};
 
-struct Inner {
-    key: SessionKey,
-    time: AtomicI64,
-    timeout: i64,
-    gone: AtomicBool,
-}
-
-#[derive(Clone)]
-struct S(Arc<Inner>);
-
-impl Handle for S {
-    fn same(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-    fn key(&self) -> SessionKey {
-        self.0.key
-    }
-}
-
-impl Session for S {
-    fn expiry(&self) -> Expiry {
-        Expiry::new(self.0.time.load(Ordering::Relaxed), self.0.timeout)
-    }
-    fn touch(&self, now: i64) -> Expiry {
-        self.0.time.store(now, Ordering::Relaxed);
-        self.expiry()
-    }
-    fn mark_not_resumable(&self) {
-        self.0.gone.store(true, Ordering::Relaxed);
-    }
-}
+#[path = "../tests/support/session.rs"]
+mod support;
+use support::S;
 
 const BASE: i64 = 1_700_000_000;
 
@@ -73,7 +43,7 @@ fn key(i: u64) -> SessionKey {
 }
 
 fn session(i: u64, time: i64, timeout: i64) -> S {
-    S(Arc::new(Inner { key: key(i), time: AtomicI64::new(time), timeout, gone: AtomicBool::new(false) }))
+    S::new(key(i), time, timeout)
 }
 
 #[derive(Clone, Copy)]

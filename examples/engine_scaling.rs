@@ -4,35 +4,13 @@
 //!
 //! cargo run --release --example engine_scaling
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
-use sesscache::engine::{Context, Expiry, Handle, NoHooks, Session, SessionKey};
+use sesscache::engine::{Context, NoHooks, SessionKey};
 
-#[derive(Clone)]
-struct S(Arc<(SessionKey, AtomicBool)>);
-
-impl Handle for S {
-    fn same(&self, o: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &o.0)
-    }
-    fn key(&self) -> SessionKey {
-        self.0 .0
-    }
-}
-
-impl Session for S {
-    fn expiry(&self) -> Expiry {
-        Expiry::new(1000, 300)
-    }
-    fn touch(&self, _: i64) -> Expiry {
-        self.expiry()
-    }
-    fn mark_not_resumable(&self) {
-        self.0 .1.store(true, Ordering::Relaxed);
-    }
-}
+#[path = "../tests/support/session.rs"]
+mod support;
+use support::S;
 
 fn key(i: u64) -> SessionKey {
     let mut id = [0u8; 32];
@@ -42,7 +20,7 @@ fn key(i: u64) -> SessionKey {
 }
 
 fn session(i: u64) -> S {
-    S(Arc::new((key(i), AtomicBool::new(false))))
+    S::new(key(i), 1000, 300)
 }
 
 /// A context of `n` sessions, sized so that every further add evicts one.

@@ -1,33 +1,13 @@
 //! Many threads on one context, with remove callbacks that call back into it: no deadlock, and
 //! every session that left the cache is accounted for.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use sesscache::engine::{Context, Expiry, Handle, Hooks, Session, SessionKey};
+use sesscache::engine::{Context, Handle, Hooks, SessionKey};
 
-#[derive(Clone)]
-struct S(Arc<(SessionKey, Expiry, AtomicBool)>);
-
-impl Handle for S {
-    fn same(&self, o: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &o.0)
-    }
-    fn key(&self) -> SessionKey {
-        self.0 .0
-    }
-}
-impl Session for S {
-    fn expiry(&self) -> Expiry {
-        self.0 .1
-    }
-    fn touch(&self, _: i64) -> Expiry {
-        self.0 .1
-    }
-    fn mark_not_resumable(&self) {
-        self.0 .2.store(true, Ordering::Relaxed);
-    }
-}
+#[path = "support/session.rs"]
+mod support;
+use support::S;
 
 /// A remove callback that re-enters the context, as a C callback may.
 struct Reentrant<'a> {
@@ -62,7 +42,7 @@ fn threads_with_reentrant_callbacks_keep_the_books() {
                     let mut id = [0u8; 32];
                     id[..8].copy_from_slice(&t.to_le_bytes());
                     id[8..16].copy_from_slice(&i.to_le_bytes());
-                    let s = S(Arc::new((SessionKey::new(0x303, &id).unwrap(), Expiry::new(i as i64, 100), AtomicBool::new(false))));
+                    let s = S::new(SessionKey::new(0x303, &id).unwrap(), i as i64, 100);
                     if ctx.add(s.clone(), || 0, hooks) {
                         added.fetch_add(1, Ordering::Relaxed);
                     }
