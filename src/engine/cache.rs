@@ -165,11 +165,7 @@ impl<H: Handle> Walk<'_, H> {
         if !expired(expiry) {
             return None;
         }
-        let mut shard = self.cache.shards[id.shard()].0.write();
-        let hash = self.cache.hash(&shard.handle(id.local()).key());
-        let handle = shard.take(id.local(), hash);
-        order.release(id);
-        Some(handle)
+        Some(self.cache.take_slot(&mut order, id))
     }
 
     /// Ends an add's eviction: the newcomer under `key` takes its place in the expiry order,
@@ -206,8 +202,19 @@ impl<H: Handle> Cache<H> {
         self.shards[s].0.read().find(key, hash).map(|local| SlotId::new(s, local))
     }
 
+    /// Takes the session at `id` out of its shard and the order.
+    fn take_slot(&self, order: &mut Order, id: SlotId) -> H {
+        let mut shard = self.shards[id.shard()].0.write();
+        let hash = self.hash(&shard.handle(id.local()).key());
+        let handle = shard.take(id.local(), hash);
+        order.release(id);
+        handle
+    }
+
     /// Takes out the session nearest the expiry end among those placed before `mark`, unless
     /// it has an empty id (OpenSSL cannot remove that one by key, and stops).
+    /// `take_slot` with the key check between its steps, so the shard is locked and the key
+    /// read once.
     fn evict_first(&self, order: &mut Order, mark: u64) -> Option<H> {
         let (_, id) = order.first_before(mark)?;
         let mut shard = self.shards[id.shard()].0.write();
@@ -292,14 +299,7 @@ impl<H: Handle> Cache<H> {
     pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool) -> Vec<H> {
         let mut order = self.order.0.lock();
         let ids: Vec<SlotId> = order.in_order().take_while(|&(e, _)| expired(e)).map(|(_, id)| id).collect();
-        let mut taken = Vec::with_capacity(ids.len());
-        for id in ids {
-            let mut shard = self.shards[id.shard()].0.write();
-            let hash = self.hash(&shard.handle(id.local()).key());
-            taken.push(shard.take(id.local(), hash));
-            order.release(id);
-        }
-        taken
+        ids.into_iter().map(|id| self.take_slot(&mut order, id)).collect()
     }
 
     /// Starts a flush; see `Walk`.
