@@ -94,9 +94,7 @@ fn insert(c: &mut Criterion) {
                     let mut left = iters;
                     while left > 0 {
                         let chunk = left.min((n / 10).max(1));
-                        let fresh: Vec<S> = (0..chunk)
-                            .map(|j| make(next + j, n, times, &mut rng))
-                            .collect();
+                        let fresh: Vec<S> = (0..chunk).map(|j| make(next + j, n, times, &mut rng)).collect();
                         next += chunk;
                         let t0 = Instant::now();
                         for s in &fresh {

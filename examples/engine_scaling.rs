@@ -36,9 +36,8 @@ fn context(n: u64) -> Context<S> {
 /// Thousands of iterations a second, all threads together; thread t works on ctxs[t % len].
 fn run(ctxs: &[&Context<S>], threads: usize, iters: u64, n: u64, adds: bool, round: u64) -> f64 {
     // Each thread's new sessions, made before the clock starts.
-    let fresh: Vec<Vec<S>> = (0..threads as u64)
-        .map(|t| (0..iters).map(|j| session(((round * 8 + t + 1) << 32) + j)).collect())
-        .collect();
+    let fresh: Vec<Vec<S>> =
+        (0..threads as u64).map(|t| (0..iters).map(|j| session(((round * 8 + t + 1) << 32) + j)).collect()).collect();
     let t0 = Instant::now();
     std::thread::scope(|scope| {
         for (t, fresh) in fresh.into_iter().enumerate() {

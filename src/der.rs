@@ -23,9 +23,7 @@
 
 use std::ffi::CString;
 
-use crate::session::{
-    SessionFields, ShortBytes, MAX_MASTER_KEY_LEN, MAX_SESSION_ID_LEN, MAX_SID_CTX_LEN,
-};
+use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN, MAX_SESSION_ID_LEN, MAX_SID_CTX_LEN};
 
 /// `SSL_SESSION_ASN1_VERSION`: the only version OpenSSL reads.
 const ASN1_VERSION: i128 = 1;
@@ -423,9 +421,7 @@ mod x509 {
         fn name_value(&mut self) -> Res<()> {
             // BIT STRING, the "unknown" types, UTF8String, SEQUENCE, Numeric, Printable,
             // T61, IA5, UniversalString, BMPString.
-            const PRINTABLE: [u32; 17] = [
-                3, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 28, 29, 30,
-            ];
+            const PRINTABLE: [u32; 17] = [3, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 28, 29, 30];
             let h = self.next()?;
             if h.class != UNIVERSAL || !PRINTABLE.contains(&h.tag) {
                 return Err(Bad);
@@ -437,12 +433,8 @@ mod x509 {
             value_ok(h.tag, &c)?;
             let text_ok = match h.tag {
                 12 => std::str::from_utf8(&c).is_ok(),
-                30 => c
-                    .chunks(2)
-                    .all(|u| char::from_u32(u32::from(u16::from_be_bytes([u[0], u[1]]))).is_some()),
-                28 => c.chunks(4).all(|u| {
-                    char::from_u32(u32::from_be_bytes([u[0], u[1], u[2], u[3]])).is_some()
-                }),
+                30 => c.chunks(2).all(|u| char::from_u32(u32::from(u16::from_be_bytes([u[0], u[1]]))).is_some()),
+                28 => c.chunks(4).all(|u| char::from_u32(u32::from_be_bytes([u[0], u[1], u[2], u[3]])).is_some()),
                 _ => true,
             };
             if text_ok {
@@ -496,18 +488,14 @@ mod x509 {
             2 | 10 => {
                 // INTEGER, ENUMERATED: non-empty and minimal.
                 !c.is_empty()
-                    && !(c.len() > 1
-                        && ((c[0] == 0 && c[1] & 0x80 == 0) || (c[0] == 0xff && c[1] & 0x80 != 0)))
+                    && !(c.len() > 1 && ((c[0] == 0 && c[1] & 0x80 == 0) || (c[0] == 0xff && c[1] & 0x80 != 0)))
             }
             3 => matches!(c.first(), Some(&unused) if unused <= 7),
             5 => c.is_empty(), // NULL
             6 => {
                 // OBJECT IDENTIFIER: non-empty, no sub-identifier starting with 0x80, the last
                 // one closed.
-                let bad_start = c
-                    .iter()
-                    .enumerate()
-                    .any(|(i, &b)| b == 0x80 && (i == 0 || c[i - 1] & 0x80 == 0));
+                let bad_start = c.iter().enumerate().any(|(i, &b)| b == 0x80 && (i == 0 || c[i - 1] & 0x80 == 0));
                 !c.is_empty() && !bad_start && c[c.len() - 1] & 0x80 == 0
             }
             28 => c.len().is_multiple_of(4), // UniversalString
@@ -598,9 +586,7 @@ mod x509 {
             while !exts.done() {
                 exts.seq(|ext| {
                     ext.oid()?;
-                    if ext.peek(1, UNIVERSAL)?.is_some()
-                        && ext.take(1, UNIVERSAL, false)?.len() != 1
-                    {
+                    if ext.peek(1, UNIVERSAL)?.is_some() && ext.take(1, UNIVERSAL, false)?.len() != 1 {
                         return Err(Bad);
                     }
                     ext.string(4).map(|_| ())
@@ -818,10 +804,7 @@ fn put_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
 fn int_content(v: i128) -> Vec<u8> {
     let bytes = v.to_be_bytes();
     let mut i = 0;
-    while i < 15
-        && ((bytes[i] == 0 && bytes[i + 1] & 0x80 == 0)
-            || (bytes[i] == 0xff && bytes[i + 1] & 0x80 != 0))
-    {
+    while i < 15 && ((bytes[i] == 0 && bytes[i + 1] & 0x80 == 0) || (bytes[i] == 0xff && bytes[i + 1] & 0x80 != 0)) {
         i += 1;
     }
     bytes[i..].to_vec()
@@ -946,11 +929,7 @@ pub fn decode_into(input: &[u8], now: i64, s: &mut SessionFields) -> Option<usiz
 
     // Absent or zero: the current time, and a 3 second timeout. A negative timeout stays.
     s.time = if a.time != 0 { a.time } else { now };
-    s.timeout = if a.timeout != 0 {
-        a.timeout
-    } else {
-        DECODE_DEFAULT_TIMEOUT
-    };
+    s.timeout = if a.timeout != 0 { a.timeout } else { DECODE_DEFAULT_TIMEOUT };
     s.change_rare(|r| r.peer_cert = a.peer);
 
     s.sid_ctx = short_bytes(a.sid_ctx.as_deref().unwrap_or_default(), MAX_SID_CTX_LEN)?;
@@ -1027,10 +1006,7 @@ mod tests {
     );
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     fn hex(b: &[u8]) -> String {
@@ -1057,19 +1033,12 @@ mod tests {
         let mut count = 0;
         for line in cases.lines().filter(|l| !l.starts_with('#')) {
             let mut cols = line.split('\t');
-            let (name, input, expect) = (
-                cols.next().unwrap(),
-                unhex(cols.next().unwrap()),
-                cols.next().unwrap(),
-            );
+            let (name, input, expect) = (cols.next().unwrap(), unhex(cols.next().unwrap()), cols.next().unwrap());
             count += 1;
             let got = decode(&input, NOW);
             let verdict = match (expect, &got) {
                 ("FAIL", None) => None,
-                ("FAIL", Some((s, n))) => Some(format!(
-                    "accepted ({n} bytes): {}",
-                    hex(&encode(s).unwrap())
-                )),
+                ("FAIL", Some((s, n))) => Some(format!("accepted ({n} bytes): {}", hex(&encode(s).unwrap()))),
                 (_, None) => Some("refused".to_string()),
                 (ok, Some((s, n))) => {
                     let f: Vec<&str> = ok.split(' ').collect();
@@ -1077,11 +1046,7 @@ mod tests {
                     if f[1].parse::<usize>().unwrap() != *n {
                         Some(format!("consumed {n}, libssl {}", f[1]))
                     } else if !same_encoding(&der, &unhex(f[3])) {
-                        Some(format!(
-                            "re-encoded\n    ours   {}\n    libssl {}",
-                            hex(&der),
-                            f[3]
-                        ))
+                        Some(format!("re-encoded\n    ours   {}\n    libssl {}", hex(&der), f[3]))
                     } else {
                         None
                     }
@@ -1115,12 +1080,7 @@ mod tests {
                 // Its zero timeout was left out; reading gives 3, which is then written.
                 assert_eq!(s.timeout, 3);
             } else {
-                assert!(
-                    same_encoding(&again, der),
-                    "{name}:\n{}\n{}",
-                    hex(&again),
-                    hex(der)
-                );
+                assert!(same_encoding(&again, der), "{name}:\n{}\n{}", hex(&again), hex(der));
             }
             // Decoding what we wrote gives the same session.
             assert_eq!(decode(&again, NOW).unwrap().0, s, "{name}");
@@ -1133,25 +1093,14 @@ mod tests {
 
     #[test]
     fn real_sessions_hold_what_the_handshakes_put_there() {
-        let get = |n: &str| {
-            decode(FIXTURES.iter().find(|f| f.0 == n).unwrap().1, NOW)
-                .unwrap()
-                .0
-        };
+        let get = |n: &str| decode(FIXTURES.iter().find(|f| f.0 == n).unwrap().1, NOW).unwrap().0;
         let host = Some(CString::new("fixture.sesscache.test").unwrap());
         let alpn = Some(b"h2".to_vec());
 
         let server = get("tls12_server");
         assert_eq!(server.ssl_version, 0x0303);
-        assert_eq!(
-            server.cipher().unwrap().name.to_str().unwrap(),
-            "ECDHE-ECDSA-AES256-GCM-SHA384"
-        );
-        assert_eq!(
-            server.rare().peer_cert.as_ref().unwrap()[0],
-            0x30,
-            "the client's certificate"
-        );
+        assert_eq!(server.cipher().unwrap().name.to_str().unwrap(), "ECDHE-ECDSA-AES256-GCM-SHA384");
+        assert_eq!(server.rare().peer_cert.as_ref().unwrap()[0], 0x30, "the client's certificate");
         assert_eq!(server.sid_ctx.as_slice(), b"fixture");
         assert_eq!(server.verify_result, 18); // self-signed, accepted by the callback
         assert_eq!(server.flags & 1, 1, "SSL_SESS_FLAG_EXTMS");
@@ -1165,24 +1114,15 @@ mod tests {
 
         let t13 = get("tls13_client0");
         assert_eq!(t13.ssl_version, 0x0304);
-        assert_eq!(
-            t13.cipher().unwrap().name.to_str().unwrap(),
-            "TLS_AES_256_GCM_SHA384"
-        );
+        assert_eq!(t13.cipher().unwrap().name.to_str().unwrap(), "TLS_AES_256_GCM_SHA384");
         let r = t13.rare();
         assert_eq!(r.max_early_data, 16384);
         assert!(r.tick.is_some() && r.tick_age_add != 0 && r.peer_cert.is_some());
         assert_eq!(t13.master_key().len(), 48);
 
         let psk = get("psk12_client0");
-        assert_eq!(
-            psk.rare().psk_identity.as_deref().unwrap().to_str().unwrap(),
-            "client-identity"
-        );
-        assert_eq!(
-            psk.rare().psk_identity_hint.as_deref().unwrap().to_str().unwrap(),
-            "server-hint"
-        );
+        assert_eq!(psk.rare().psk_identity.as_deref().unwrap().to_str().unwrap(), "client-identity");
+        assert_eq!(psk.rare().psk_identity_hint.as_deref().unwrap().to_str().unwrap(), "server-hint");
         assert!(psk.rare().peer_cert.is_none());
     }
 
@@ -1278,10 +1218,7 @@ mod tests {
             s
         };
         let case = |name: &str| -> Vec<u8> {
-            let line = CASES
-                .lines()
-                .find(|l| l.split('\t').next() == Some(name))
-                .unwrap();
+            let line = CASES.lines().find(|l| l.split('\t').next() == Some(name)).unwrap();
             unhex(line.split('\t').nth(1).unwrap())
         };
         let run = |input: &[u8]| {
@@ -1297,10 +1234,7 @@ mod tests {
         // Bad cipher length: the protocol version is already stored.
         let (r, s) = run(&case("cipher_00c02f"));
         assert_eq!(r, None);
-        assert_eq!(
-            (s.ssl_version, s.cipher(), s.cipher_id()),
-            (0x0303, old.cipher(), old.cipher_id())
-        );
+        assert_eq!((s.ssl_version, s.cipher(), s.cipher_id()), (0x0303, old.cipher(), old.cipher_id()));
         // Unknown suite: its id is stored, the cipher cleared.
         let (_, s) = run(&case("cipher_1306"));
         assert_eq!((s.cipher(), s.cipher_id()), (None, 0x0300_1306));
@@ -1313,10 +1247,7 @@ mod tests {
         assert!(s.session_id.is_empty() && s.master_key() == old.master_key());
         // Too long an id context: key, time and timeout are stored.
         let (_, s) = run(&case("sid_ctx_33"));
-        assert_eq!(
-            (s.time, s.timeout, s.sid_ctx),
-            (1_700_000_000, 7200, old.sid_ctx)
-        );
+        assert_eq!((s.time, s.timeout, s.sid_ctx), (1_700_000_000, 7200, old.sid_ctx));
         assert_eq!(s.verify_result, old.verify_result);
         // Bad compression id: everything up to the ticket is stored, the rest not.
         let (r, s) = run(&case("comp_0102"));
@@ -1327,10 +1258,7 @@ mod tests {
         let (r, s) = run(&case("minimal_head"));
         assert_eq!(r, Some(17));
         assert_eq!(s, decode(&case("minimal_head"), NOW).unwrap().0);
-        assert_eq!(
-            (s.time, s.timeout, s.verify_result, s.rare().max_early_data),
-            (NOW, 3, 0, 0)
-        );
+        assert_eq!((s.time, s.timeout, s.verify_result, s.rare().max_early_data), (NOW, 3, 0, 0));
     }
 
     /// A tiny xorshift generator: the property tests need no crate.
@@ -1361,10 +1289,7 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         // Seeds: the fixtures, every input libssl decodes in der_cases.txt, random bytes.
         let mut seeds: Vec<Vec<u8>> = FIXTURES.iter().map(|f| f.1.to_vec()).collect();
-        for line in CASES
-            .lines()
-            .filter(|l| l.split('\t').nth(2).is_some_and(|r| r.starts_with("OK")))
-        {
+        for line in CASES.lines().filter(|l| l.split('\t').nth(2).is_some_and(|r| r.starts_with("OK"))) {
             seeds.push(unhex(line.split('\t').nth(1).unwrap()));
         }
         for _ in 0..1000 {
@@ -1395,10 +1320,7 @@ mod tests {
                 assert_eq!(encode(&again).unwrap(), der);
             }
         }
-        assert!(
-            decoded > 1000,
-            "the mutations should keep some sessions decodable: {decoded}"
-        );
+        assert!(decoded > 1000, "the mutations should keep some sessions decodable: {decoded}");
     }
 
     #[test]
@@ -1408,19 +1330,12 @@ mod tests {
         assert_eq!(header(&[0x04, 0x81, 0x00, 0x00]).unwrap().content, 0);
         assert_eq!(header(&[0x04, 0x00]).unwrap().len, 2);
         assert_eq!(header(&[0x04]), Err(Bad));
-        assert_eq!(
-            header(&[0x04, 0x80, 0x00, 0x00]),
-            Err(Bad),
-            "primitive, indefinite"
-        );
+        assert_eq!(header(&[0x04, 0x80, 0x00, 0x00]), Err(Bad), "primitive, indefinite");
         assert_eq!(integer(&[0x02, 0x01, 0x80]).unwrap(), (-128, 3));
         assert_eq!(integer(&[0x02, 0x02, 0x00, 0x7f]), Err(Bad));
         assert_eq!(int_content(-128), vec![0x80]);
         assert_eq!(int_content(128), vec![0x00, 0x80]);
         assert_eq!(int_content(0), vec![0x00]);
-        assert_eq!(
-            int_content(i128::from(u64::MAX)),
-            [&[0u8][..], &[0xff; 8]].concat()
-        );
+        assert_eq!(int_content(i128::from(u64::MAX)), [&[0u8][..], &[0xff; 8]].concat());
     }
 }

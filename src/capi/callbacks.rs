@@ -15,7 +15,8 @@ pub type sesscache_new_session_cb = Option<unsafe extern "C" fn(*mut SSL, *mut S
 /// `void (*remove_session_cb)(SSL_CTX *, SSL_SESSION *)`.
 pub type sesscache_remove_session_cb = Option<unsafe extern "C" fn(*mut SSL_CTX, *mut SSL_SESSION)>;
 /// `SSL_SESSION *(*get_session_cb)(SSL *, const unsigned char *id, int len, int *copy)`.
-pub type sesscache_get_session_cb = Option<unsafe extern "C" fn(*mut SSL, *const c_uchar, c_int, *mut c_int) -> *mut SSL_SESSION>;
+pub type sesscache_get_session_cb =
+    Option<unsafe extern "C" fn(*mut SSL, *const c_uchar, c_int, *mut c_int) -> *mut SSL_SESSION>;
 /// OpenSSL's session id generator: fills `id` and may shorten `*id_len`; 1 on success.
 pub type GEN_SESSION_CB = Option<unsafe extern "C" fn(*mut SSL, *mut c_uchar, *mut c_uint) -> c_int>;
 

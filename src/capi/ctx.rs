@@ -1,9 +1,9 @@
 //! `SSL_CTX`: the context that owns a session cache; its life cycle, `SSL_CTX_ctrl`, the cache
 //! settings, and the manipulation functions (add, remove, flush).
 
+use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, RwLock};
@@ -157,7 +157,11 @@ pub unsafe extern "C" fn SSL_CTX_new(method: *const SSL_METHOD) -> *mut SSL_CTX 
 /// providers. Natively there are no providers, so it is `SSL_CTX_new`; preloaded, libssl's,
 /// with the engine as its cache (OpenSSL's own tools make their contexts this way).
 #[no_mangle]
-pub unsafe extern "C" fn SSL_CTX_new_ex(libctx: *mut OSSL_LIB_CTX, propq: *const c_char, method: *const SSL_METHOD) -> *mut SSL_CTX {
+pub unsafe extern "C" fn SSL_CTX_new_ex(
+    libctx: *mut OSSL_LIB_CTX,
+    propq: *const c_char,
+    method: *const SSL_METHOD,
+) -> *mut SSL_CTX {
     preload!(SSL_CTX_new_ex(libctx, propq, method), std::ptr::null_mut(), |rt| {
         crate::preload::ctx::adopt(rt, (rt.real.SSL_CTX_new_ex)(libctx, propq, method))
     });
@@ -243,7 +247,11 @@ pub unsafe extern "C" fn SSL_CTX_get_timeout(ctx: *const SSL_CTX) -> c_long {
 
 /// At most 32 bytes; connections made afterwards start with it.
 #[no_mangle]
-pub unsafe extern "C" fn SSL_CTX_set_session_id_context(ctx: *mut SSL_CTX, sid_ctx: *const c_uchar, len: c_uint) -> c_int {
+pub unsafe extern "C" fn SSL_CTX_set_session_id_context(
+    ctx: *mut SSL_CTX,
+    sid_ctx: *const c_uchar,
+    len: c_uint,
+) -> c_int {
     forward!(SSL_CTX_set_session_id_context(ctx, sid_ctx, len));
     guard(0, || {
         let value = ShortBytes::new(bytes(sid_ctx, len as usize)?)?;

@@ -39,7 +39,11 @@ pub unsafe extern "C" fn i2d_SSL_SESSION(s: *const SSL_SESSION, pp: *mut *mut c_
 /// part-way leaves the fields stored so far) and `*a` is returned; with `a` set, `*a`
 /// receives the session. NULL on malformed input, leaving `*pp` where it was.
 #[no_mangle]
-pub unsafe extern "C" fn d2i_SSL_SESSION(a: *mut *mut SSL_SESSION, pp: *mut *const c_uchar, length: c_long) -> *mut SSL_SESSION {
+pub unsafe extern "C" fn d2i_SSL_SESSION(
+    a: *mut *mut SSL_SESSION,
+    pp: *mut *const c_uchar,
+    length: c_long,
+) -> *mut SSL_SESSION {
     forward!(d2i_SSL_SESSION(a, pp, length));
     guard(std::ptr::null_mut(), || {
         let input_ptr = *pp.as_ref()?;

@@ -13,8 +13,10 @@ use super::session::SSL_SESSION;
 /// OpenSSL's `CRYPTO_EX_DATA`: here only an opaque pointer handed to the callbacks.
 pub enum CRYPTO_EX_DATA {}
 
-pub type CRYPTO_EX_new = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
-pub type CRYPTO_EX_free = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
+pub type CRYPTO_EX_new =
+    unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
+pub type CRYPTO_EX_free =
+    unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
 pub type CRYPTO_EX_dup =
     unsafe extern "C" fn(*mut CRYPTO_EX_DATA, *const CRYPTO_EX_DATA, *mut c_void, c_int, c_long, *mut c_void) -> c_int;
 
@@ -74,7 +76,9 @@ impl ExData {
         for (i, ix) in registered().iter().enumerate() {
             if let Some(f) = ix.new {
                 // SAFETY: a callback registered by the application with OpenSSL's signature.
-                unsafe { f(parent.cast(), std::ptr::null_mut(), self.handle(), i as c_int, ix.argl, ix.argp as *mut c_void) };
+                unsafe {
+                    f(parent.cast(), std::ptr::null_mut(), self.handle(), i as c_int, ix.argl, ix.argp as *mut c_void)
+                };
             }
         }
     }
@@ -90,7 +94,14 @@ impl ExData {
             if let Some(dup) = indexes[i].dup {
                 // SAFETY: as above; `ptr` lives across the call.
                 let ok = unsafe {
-                    dup(self.handle(), from.handle(), (&mut ptr as *mut *mut c_void).cast(), i as c_int, indexes[i].argl, indexes[i].argp as *mut c_void)
+                    dup(
+                        self.handle(),
+                        from.handle(),
+                        (&mut ptr as *mut *mut c_void).cast(),
+                        i as c_int,
+                        indexes[i].argl,
+                        indexes[i].argp as *mut c_void,
+                    )
                 };
                 if ok == 0 {
                     return false;
@@ -120,7 +131,14 @@ pub unsafe extern "C" fn SSL_SESSION_get_ex_new_index(
     argp: *mut c_void,
     new_func: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void)>,
     dup_func: Option<
-        unsafe extern "C" fn(*mut CRYPTO_EX_DATA, *const CRYPTO_EX_DATA, *mut c_void, c_int, c_long, *mut c_void) -> c_int,
+        unsafe extern "C" fn(
+            *mut CRYPTO_EX_DATA,
+            *const CRYPTO_EX_DATA,
+            *mut c_void,
+            c_int,
+            c_long,
+            *mut c_void,
+        ) -> c_int,
     >,
     free_func: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void)>,
 ) -> c_int {

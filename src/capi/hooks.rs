@@ -12,8 +12,8 @@
 
 use std::ffi::{c_int, c_uchar, c_uint};
 
-use super::ssl::SSL;
 use super::session::SSL_SESSION;
+use super::ssl::SSL;
 use super::{borrow, bytes, guard, now};
 use crate::preload::{mode, Mode};
 
@@ -276,4 +276,3 @@ fn fill_random(buf: &mut [u8]) -> Option<()> {
     }
     Some(())
 }
-

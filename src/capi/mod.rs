@@ -47,7 +47,6 @@ pub mod stats;
 use std::ffi::c_uchar;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-
 /// The one way into the library from C: runs `body`, and gives `error` (OpenSSL's error
 /// value for that function) when `body` finds a bad argument (returns None) or panics. A
 /// panic must never unwind into C.

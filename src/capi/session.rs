@@ -1,7 +1,7 @@
 //! `SSL_SESSION`: our session object, its reference counting, and the SSL_SESSION_* accessors.
 
 use std::cell::UnsafeCell;
-use std::ffi::{CStr, c_char, c_int, c_long, c_uchar, c_uint, c_void};
+use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void, CStr};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -312,7 +312,11 @@ pub unsafe extern "C" fn SSL_SESSION_get0_id_context(s: *const SSL_SESSION, len:
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn SSL_SESSION_set1_id_context(s: *mut SSL_SESSION, sid_ctx: *const c_uchar, len: c_uint) -> c_int {
+pub unsafe extern "C" fn SSL_SESSION_set1_id_context(
+    s: *mut SSL_SESSION,
+    sid_ctx: *const c_uchar,
+    len: c_uint,
+) -> c_int {
     forward!(SSL_SESSION_set1_id_context(s, sid_ctx, len));
     guard(0, || {
         let ctx = ShortBytes::new(bytes(sid_ctx, len as usize)?)?;
@@ -332,7 +336,11 @@ pub unsafe extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
 /// Returns `t`; a cached session moves to its new place in the expiry order.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) -> c_long {
-    preload!(SSL_SESSION_set_time(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_time)(s, t); crate::preload::ctx::retimed(s); r });
+    preload!(SSL_SESSION_set_time(s, t), 0, |rt| {
+        let r = (rt.real.SSL_SESSION_set_time)(s, t);
+        crate::preload::ctx::retimed(s);
+        r
+    });
     guard(0, || {
         retime(s, |f| f.time = t as i64)?;
         Some(t)
@@ -348,7 +356,11 @@ pub unsafe extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_lon
 /// A negative timeout is refused with 0; otherwise 1.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long {
-    preload!(SSL_SESSION_set_timeout(s, t), 0, |rt| { let r = (rt.real.SSL_SESSION_set_timeout)(s, t); crate::preload::ctx::retimed(s); r });
+    preload!(SSL_SESSION_set_timeout(s, t), 0, |rt| {
+        let r = (rt.real.SSL_SESSION_set_timeout)(s, t);
+        crate::preload::ctx::retimed(s);
+        r
+    });
     guard(0, || {
         if t < 0 {
             return None;
@@ -413,7 +425,9 @@ pub unsafe extern "C" fn SSL_SESSION_get_master_key(s: *const SSL_SESSION, out: 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_SESSION_get0_hostname(s: *const SSL_SESSION) -> *const c_char {
     forward!(SSL_SESSION_get0_hostname(s));
-    guard(std::ptr::null(), || Some(borrow(s)?.fields().rare().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr())))
+    guard(std::ptr::null(), || {
+        Some(borrow(s)?.fields().rare().hostname.as_ref().map_or(std::ptr::null(), |h| h.as_ptr()))
+    })
 }
 
 /// NULL clears the hostname.

@@ -126,7 +126,9 @@ pub unsafe extern "C" fn SSL_set_session(s: *mut SSL, session: *mut SSL_SESSION)
 #[no_mangle]
 pub unsafe extern "C" fn SSL_get_session(s: *const SSL) -> *mut SSL_SESSION {
     forward!(SSL_get_session(s));
-    guard(std::ptr::null_mut(), || Some(borrow(s)?.conn().session.as_ref().map_or(std::ptr::null_mut(), |x| x.as_ptr())))
+    guard(std::ptr::null_mut(), || {
+        Some(borrow(s)?.conn().session.as_ref().map_or(std::ptr::null_mut(), |x| x.as_ptr()))
+    })
 }
 
 /// A macro for `SSL_get_session` in OpenSSL.
@@ -140,7 +142,9 @@ pub unsafe extern "C" fn SSL_get0_session(s: *const SSL) -> *mut SSL_SESSION {
 #[no_mangle]
 pub unsafe extern "C" fn SSL_get1_session(s: *mut SSL) -> *mut SSL_SESSION {
     forward!(SSL_get1_session(s));
-    guard(std::ptr::null_mut(), || Some(borrow(s)?.conn().session.clone().map_or(std::ptr::null_mut(), |x| x.into_raw())))
+    guard(std::ptr::null_mut(), || {
+        Some(borrow(s)?.conn().session.clone().map_or(std::ptr::null_mut(), |x| x.into_raw()))
+    })
 }
 
 #[no_mangle]
@@ -185,7 +189,9 @@ pub unsafe extern "C" fn SSL_set_accept_state(s: *mut SSL) {
 /// 1 if the context caches a session under this id for the connection's current version.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_has_matching_session_id(s: *const SSL, id: *const c_uchar, id_len: c_uint) -> c_int {
-    preload!(SSL_has_matching_session_id(s, id, id_len), 0, |rt| crate::preload::ctx::has_matching_session_id(rt, s, id, id_len));
+    preload!(SSL_has_matching_session_id(s, id, id_len), 0, |rt| crate::preload::ctx::has_matching_session_id(
+        rt, s, id, id_len
+    ));
     guard(0, || {
         let ssl = borrow(s)?;
         let version = ssl.conn().version;

@@ -131,7 +131,15 @@ impl<H: HandshakeSession> Context<H> {
         self.mode().contains(CacheMode::SERVER)
     }
 
-    fn update_cache(&self, peer: &Peer, session: &H, hit: bool, good_so_far: i64, now: i64, hooks: &impl HandshakeHooks<H>) {
+    fn update_cache(
+        &self,
+        peer: &Peer,
+        session: &H,
+        hit: bool,
+        good_so_far: i64,
+        now: i64,
+        hooks: &impl HandshakeHooks<H>,
+    ) {
         if session.key().has_empty_id() || !session.is_resumable() {
             return;
         }

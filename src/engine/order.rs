@@ -143,7 +143,11 @@ impl Order {
 
     // The list links: a value with SENTINEL set names a bucket.
     fn next_of(&self, v: u32) -> u32 {
-        if v & SENTINEL != 0 { self.buckets[(v & !SENTINEL) as usize].next } else { self.slot_link(SlotId(v)).next }
+        if v & SENTINEL != 0 {
+            self.buckets[(v & !SENTINEL) as usize].next
+        } else {
+            self.slot_link(SlotId(v)).next
+        }
     }
     fn set_next(&mut self, v: u32, to: u32) {
         if v & SENTINEL != 0 {

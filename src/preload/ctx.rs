@@ -268,9 +268,30 @@ macro_rules! app_callback {
     };
 }
 
-app_callback!(set_new_cb, get_new_cb, new_session, sesscache_new_session_cb, SSL_CTX_sess_set_new_cb, SSL_CTX_sess_get_new_cb);
-app_callback!(set_remove_cb, get_remove_cb, remove_session, sesscache_remove_session_cb, SSL_CTX_sess_set_remove_cb, SSL_CTX_sess_get_remove_cb);
-app_callback!(set_get_cb, get_get_cb, get_session, sesscache_get_session_cb, SSL_CTX_sess_set_get_cb, SSL_CTX_sess_get_get_cb);
+app_callback!(
+    set_new_cb,
+    get_new_cb,
+    new_session,
+    sesscache_new_session_cb,
+    SSL_CTX_sess_set_new_cb,
+    SSL_CTX_sess_get_new_cb
+);
+app_callback!(
+    set_remove_cb,
+    get_remove_cb,
+    remove_session,
+    sesscache_remove_session_cb,
+    SSL_CTX_sess_set_remove_cb,
+    SSL_CTX_sess_get_remove_cb
+);
+app_callback!(
+    set_get_cb,
+    get_get_cb,
+    get_session,
+    sesscache_get_session_cb,
+    SSL_CTX_sess_set_get_cb,
+    SSL_CTX_sess_get_get_cb
+);
 
 // ---- the trampolines libssl calls ----
 
@@ -349,7 +370,14 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
 /// libssl frees a context: flush the engine with the application's remove callback (the
 /// context is still whole: our slot is freed before the application's later ones) and
 /// release the state.
-pub unsafe extern "C" fn on_ctx_free(_parent: *mut c_void, ptr: *mut c_void, _ad: *mut c_void, _idx: c_int, _argl: c_long, _argp: *mut c_void) {
+pub unsafe extern "C" fn on_ctx_free(
+    _parent: *mut c_void,
+    ptr: *mut c_void,
+    _ad: *mut c_void,
+    _idx: c_int,
+    _argl: c_long,
+    _argp: *mut c_void,
+) {
     // Called for every context libssl frees; only ours have state in the slot.
     if ptr.is_null() {
         return;

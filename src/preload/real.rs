@@ -5,7 +5,9 @@
 
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, CStr};
 
-use crate::capi::callbacks::{sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb, GEN_SESSION_CB};
+use crate::capi::callbacks::{
+    sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb, GEN_SESSION_CB,
+};
 use crate::capi::cipher::SSL_CIPHER;
 use crate::capi::ctx::{OSSL_LIB_CTX, SSL_CTX};
 use crate::capi::method::SSL_METHOD;
