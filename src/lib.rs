@@ -6,10 +6,8 @@
 //!   objects, preloaded (`preload`) onto libssl's, with our engine as their session cache.
 //! - `report`: SESSCACHE_REPORT, one JSON line per context at exit.
 
-pub mod cipher;
-pub mod der;
+pub mod codec;
 pub mod engine;
-pub mod session;
 
 pub mod capi;
 pub(crate) mod preload;

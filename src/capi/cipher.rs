@@ -4,9 +4,9 @@ use std::ffi::{c_char, c_uchar, c_ulong};
 
 use super::ssl::SSL;
 use super::{borrow, guard};
-use crate::cipher::{self, Cipher};
+use crate::codec::cipher::{self, Cipher};
 
-/// Opaque to C; each pointer is an entry of `crate::cipher`'s table.
+/// Opaque to C; each pointer is an entry of `crate::codec::cipher`'s table.
 pub enum SSL_CIPHER {}
 
 impl SSL_CIPHER {

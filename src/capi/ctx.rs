@@ -13,8 +13,8 @@ use super::method::SSL_METHOD;
 use super::session::{SessionRef, SSL_SESSION};
 use super::ssl::SSL;
 use super::{borrow, bytes, guard, guard_void, now};
+use crate::codec::session::ShortBytes;
 use crate::engine::{Context, Counter};
-use crate::session::ShortBytes;
 
 pub const SSL_CTRL_SESS_NUMBER: c_int = 20;
 pub const SSL_CTRL_SESS_CONNECT: c_int = 21;

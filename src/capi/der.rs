@@ -1,4 +1,4 @@
-//! `i2d_SSL_SESSION` / `d2i_SSL_SESSION` over the codec in `crate::der`, with OpenSSL's
+//! `i2d_SSL_SESSION` / `d2i_SSL_SESSION` over the codec in `crate::codec::der`, with OpenSSL's
 //! pointer conventions. A buffer `i2d` allocates comes from malloc: the header's
 //! OPENSSL_free frees it. (Exporting CRYPTO_free instead would put us on libcrypto's every
 //! free once preloaded.)
@@ -7,7 +7,7 @@ use std::ffi::{c_int, c_long, c_uchar};
 
 use super::session::SSL_SESSION;
 use super::{borrow, bytes, guard, now};
-use crate::der;
+use crate::codec::der;
 
 /// With `pp` NULL, the length; with `*pp` NULL, a new buffer (free it with OPENSSL_free) in
 /// `*pp`; otherwise writes at `*pp` and moves it past the encoding. 0 for a session with no

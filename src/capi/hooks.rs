@@ -20,8 +20,8 @@ use crate::preload::{mode, Mode};
 fn native() -> bool {
     matches!(mode(), Mode::Native)
 }
+use crate::codec::session::{SessionFields, ShortBytes, MAX_SESSION_ID_LEN};
 use crate::engine::{HandshakeSession, Peer, Resume, Role, SessionKey, DEFAULT_CTX_TIMEOUT};
-use crate::session::{SessionFields, ShortBytes, MAX_SESSION_ID_LEN};
 
 /// What the engine needs of the connection, copied out so no connection lock is held while
 /// the engine runs callbacks (which may call back into this SSL).

@@ -15,8 +15,8 @@ use super::cipher::SSL_CIPHER;
 use super::ctx::SSL_CTX;
 use super::exdata::ExData;
 use super::{borrow, bytes, guard, guard_void, now};
+use crate::codec::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
 use crate::engine::{self, Expiry, Handle as _, HandshakeSession, SessionKey};
-use crate::session::{SessionFields, ShortBytes, MAX_MASTER_KEY_LEN};
 
 /// A session. C holds it by pointer and counts its references with `SSL_SESSION_up_ref` and
 /// `_free`; the cache's and each connection's reference is one `SessionRef`, counted the same.

@@ -10,8 +10,8 @@ use super::ctx::SSL_CTX;
 use super::ctx::TLS1_3_VERSION;
 use super::session::{SessionRef, SSL_SESSION};
 use super::{borrow, bytes, guard, guard_void};
+use crate::codec::session::ShortBytes;
 use crate::engine::{Role, SessionKey};
-use crate::session::ShortBytes;
 
 pub struct SSL {
     /// Keeps the context's memory; the connection also holds one C reference to it.
