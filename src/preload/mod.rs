@@ -16,6 +16,8 @@ use std::ffi::{c_int, c_void, CStr};
 
 use once_cell::sync::OnceCell;
 
+use crate::abi::SSL_CTX;
+
 pub use real::Real;
 
 /// How this process uses the library.
@@ -40,7 +42,7 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub(crate) fn marker_ctx(&self) -> *mut crate::capi::ctx::SSL_CTX {
+    pub(crate) fn marker_ctx(&self) -> *mut SSL_CTX {
         // libssl's SSL_CTX_new calls SSL_CTX_new_ex, which may come back to our export and get
         // an engine; the real SSL_CTX_new_ex does not.
         // SAFETY: real functions with valid arguments.
@@ -75,15 +77,6 @@ pub(crate) fn runtime() -> &'static Runtime {
     }
 }
 
-/// The real functions, in preload and pass-through modes.
-pub fn real() -> Option<&'static Real> {
-    match mode() {
-        Mode::Native => None,
-        Mode::Preload(rt) => Some(&rt.real),
-        Mode::PassThrough(real) => Some(real),
-    }
-}
-
 /// libssl's functions if the process has libssl: the next definitions after ours in the
 /// global scope, or those of an already loaded libssl.so.3 that is not in the global scope
 /// (Python loads it with RTLD_LOCAL).
@@ -113,7 +106,7 @@ fn find_real() -> Option<Result<Real, &'static str>> {
 fn detect() -> Detected {
     let real = match find_real() {
         None => {
-            crate::report::enable();
+            enable_report();
             return Detected::Native;
         }
         Some(Ok(real)) => real,
@@ -132,15 +125,14 @@ fn detect() -> Detected {
     if std::env::var_os("SESSCACHE_DISABLE").is_some_and(|v| v == "1") {
         return Detected::PassThrough(real);
     }
-    const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
     // SAFETY: registers a free callback for SSL_CTX ex_data, as any application may.
     let ctx_index = unsafe {
         (real.CRYPTO_get_ex_new_index)(
-            CRYPTO_EX_INDEX_SSL_CTX,
+            real::CRYPTO_EX_INDEX_SSL_CTX,
             0,
             std::ptr::null_mut::<c_void>(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
+            None,
+            None,
             Some(ctx::on_ctx_free),
         )
     };
@@ -148,6 +140,14 @@ fn detect() -> Detected {
         eprintln!("sesscache: no SSL_CTX ex_data slot; passing every call through");
         return Detected::PassThrough(real);
     }
-    crate::report::enable();
+    enable_report();
     Detected::Preload(Runtime { real, ctx_index, marker: OnceCell::new() })
+}
+
+/// SESSCACHE_REPORT: once set, the report is written at exit, in either mode.
+fn enable_report() {
+    if crate::obs::report::enable() {
+        // SAFETY: registers a plain function to run at exit.
+        unsafe { libc::atexit(crate::obs::report::at_exit) };
+    }
 }
