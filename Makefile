@@ -63,11 +63,12 @@ python: lib
 	@mkdir -p $(LOGS)
 	tests-c/python/run.sh | tee $(LOGS)/python.log
 
-# Preloaded real TLS beyond the pairs: TLS 1.3 (stateful, tickets), client caches, and four
-# threads on one context; each plain, preloaded and preloaded with SESSCACHE_DISABLE=1.
+# Preloaded real TLS beyond the pairs: TLS 1.3 (stateful, tickets), client caches, four
+# threads on one context, and connections moved by SNI to another context; each plain,
+# preloaded and preloaded with SESSCACHE_DISABLE=1.
 preload: lib
 	@mkdir -p $(LOGS)
-	tests-c/preload/run.sh tls13 threads | tee $(LOGS)/preload.log
+	tests-c/preload/run.sh tls13 threads sni | tee $(LOGS)/preload.log
 
 # openssl s_server -www and s_client -reconnect, plain and preloaded.
 s-server: lib
