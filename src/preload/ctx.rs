@@ -129,8 +129,11 @@ impl PreloadCtx {
 }
 
 impl report::Reported for PreloadCtx {
-    fn line(&self) -> String {
-        report::line("preload", |cmd| self.statistic(cmd) as i64, self.engine.stored(), self.engine.served())
+    fn mode(&self) -> &'static str {
+        "preload"
+    }
+    fn counts(&self) -> report::Counts {
+        report::counts(|cmd| self.statistic(cmd) as i64, self.engine.stored(), self.engine.served())
     }
 }
 
