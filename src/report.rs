@@ -160,7 +160,8 @@ pub fn register(ctx: Weak<dyn Reported>) {
     }
 }
 
-/// A context going away: its counts are taken now, and it leaves the live list.
+/// A context going away: its counts are taken now (kept only if it worked), and it leaves the
+/// live list.
 pub fn retire(ctx: &dyn Reported) {
     if !enabled() {
         return;
@@ -172,7 +173,10 @@ pub fn retire(ctx: &dyn Reported) {
         let l = r.live.swap_remove(i);
         // SAFETY: getpid has no preconditions.
         let pid = unsafe { libc::getpid() };
-        r.retired.push(Retired { pid, id: l.id, mode, counts: since(&counts, &l.base) });
+        let counts = since(&counts, &l.base);
+        if worked(&counts) {
+            r.retired.push(Retired { pid, id: l.id, mode, counts });
+        }
     }
 }
 
@@ -241,7 +245,7 @@ extern "C" fn write_report() {
             let mut r = registry();
             let mut lines: Vec<String> = std::mem::take(&mut r.retired)
                 .into_iter()
-                .filter(|x| x.pid == pid && worked(&x.counts))
+                .filter(|x| x.pid == pid)
                 .map(|x| line(x.mode, pid, x.id, &x.counts))
                 .collect();
             for l in &r.live {
