@@ -114,12 +114,15 @@ impl SSL_CTX {
 }
 
 impl crate::report::Reported for SSL_CTX {
-    fn line(&self) -> String {
+    fn mode(&self) -> &'static str {
+        "native"
+    }
+    fn counts(&self) -> crate::report::Counts {
         let statistic = |cmd| match cmd {
             SSL_CTRL_SESS_NUMBER => self.cache.number(),
             _ => self.cache.counter(COUNTERS[(cmd - SSL_CTRL_SESS_CONNECT) as usize]),
         };
-        crate::report::line("native", statistic, self.cache.stored(), self.cache.served())
+        crate::report::counts(statistic, self.cache.stored(), self.cache.served())
     }
 }
 

@@ -60,7 +60,7 @@ impl SSL {
 
 #[no_mangle]
 pub unsafe extern "C" fn SSL_new(ctx: *mut SSL_CTX) -> *mut SSL {
-    forward!(SSL_new(ctx));
+    preload!(SSL_new(ctx), std::ptr::null_mut(), |rt| crate::preload::ctx::new_ssl(rt, ctx));
     guard(std::ptr::null_mut(), || {
         let ctx_ref = borrow(ctx)?;
         let ctx_arc = ctx_ref.weak().upgrade()?;

@@ -15,6 +15,9 @@ use crate::capi::session::SSL_SESSION;
 use crate::capi::ssl::SSL;
 
 pub type ExFree = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void, c_int, c_long, *mut c_void);
+/// `CRYPTO_EX_dup`: (to, from, the value being copied, index, argl, argp); it may replace the value.
+pub type ExDup =
+    unsafe extern "C" fn(*mut c_void, *const c_void, *mut *mut c_void, c_int, c_long, *mut c_void) -> c_int;
 
 macro_rules! real_functions {
     ($( $name:ident $(= $symbol:literal)? : fn($($arg:ty),*) $(-> $ret:ty)?; )*) => {
@@ -52,6 +55,7 @@ macro_rules! real_functions {
 real_functions! {
     OpenSSL_version_num: fn() -> c_ulong;
     CRYPTO_get_ex_new_index: fn(c_int, c_long, *mut c_void, *mut c_void, *mut c_void, Option<ExFree>) -> c_int;
+    CRYPTO_get_ex_data: fn(*const c_void, c_int) -> *mut c_void;
     TLS_method: fn() -> *const SSL_METHOD;
     TLS_server_method: fn() -> *const SSL_METHOD;
     TLS_client_method: fn() -> *const SSL_METHOD;
@@ -106,6 +110,8 @@ real_functions! {
     SSL_new: fn(*mut SSL_CTX) -> *mut SSL;
     SSL_free: fn(*mut SSL);
     SSL_get_SSL_CTX: fn(*const SSL) -> *mut SSL_CTX;
+    SSL_set_ex_data: fn(*mut SSL, c_int, *mut c_void) -> c_int;
+    SSL_get_ex_data: fn(*const SSL, c_int) -> *mut c_void;
     SSL_version: fn(*const SSL) -> c_int;
     SSL_is_server: fn(*const SSL) -> c_int;
     SSL_get_options: fn(*const SSL) -> u64;
