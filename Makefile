@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test scenarios modes python preload s-server clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test scenarios modes python preload s-server nginx clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs lint check-header header-compile cargo-test bench-smoke scenarios modes python preload s-server
+test: clean-logs lint check-header header-compile cargo-test bench-smoke scenarios modes python preload s-server nginx
 	@tests-c/summary.sh
 
 clean-logs:
@@ -77,16 +77,23 @@ python: lib
 	@mkdir -p $(LOGS)
 	tests-c/python/run.sh | tee $(LOGS)/python.log
 
-# Preloaded real TLS beyond the pairs: TLS 1.3 (stateful, tickets), client caches, and four
-# threads on one context; each plain, preloaded and preloaded with SESSCACHE_DISABLE=1.
+# Preloaded real TLS beyond the pairs: TLS 1.3 (stateful, tickets), client caches, four
+# threads on one context, and connections moved by SNI to another context; each plain,
+# preloaded and preloaded with SESSCACHE_DISABLE=1.
 preload: lib
 	@mkdir -p $(LOGS)
-	tests-c/preload/run.sh tls13 threads | tee $(LOGS)/preload.log
+	tests-c/preload/run.sh tls13 threads sni | tee $(LOGS)/preload.log
 
 # openssl s_server -www and s_client -reconnect, plain and preloaded.
 s-server: lib
 	@mkdir -p $(LOGS)
 	tests-c/s_server.sh | tee $(LOGS)/s-server.log
+
+# nginx (Debian's), preloaded: two vhosts chosen by SNI resume plain and preloaded, and the
+# SESSCACHE_REPORT of a daemon with workers running as nobody adds up to what its clients did.
+nginx: lib
+	@mkdir -p $(LOGS)
+	tests-c/nginx/run.sh | tee $(LOGS)/nginx.log
 
 clean:
 	$(CARGO) clean

@@ -10,7 +10,7 @@ pub unsafe extern "C" fn SSL_new(ctx: *mut SSL_CTX) -> *mut SSL {
     dispatch! {
         error: std::ptr::null_mut(),
         native => native::ssl::new(ctx),
-        preload => libssl,
+        preload(rt) => preload::ctx::new_ssl(rt, ctx),
         pass_through => libssl SSL_new(ctx),
     }
 }

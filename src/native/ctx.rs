@@ -78,7 +78,7 @@ impl Ctx {
         }
         // The report shows the cache as the application last saw it; the remove callback
         // may read the context's data: flush while it is whole.
-        obs::report::retire(ctx);
+        obs::report::retire(p as usize, ctx);
         ctx.cache.flush(0, &ctx.callbacks_for(std::ptr::null_mut()));
         obs::registry::unregister(p as usize);
         // SAFETY: the last C reference, which `new` made with `arc_to_c`.

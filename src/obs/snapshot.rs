@@ -1,6 +1,8 @@
 //! A context's counters at one moment, as plain typed data: what the report prints and what
 //! later consumers (a stats socket, metrics) read. Taking one is a handful of atomic reads.
 
+#![forbid(unsafe_code)]
+
 use std::ffi::c_int;
 
 use crate::abi::*;
@@ -80,5 +82,32 @@ impl Snapshot {
             ("timeouts", self.timeouts),
             ("cache_full", self.cache_full),
         ]
+    }
+
+    /// What the context did since `base` (the counts at an earlier moment); `number`, the
+    /// sessions cached now, stays as it is.
+    pub fn since(&self, base: &Snapshot) -> Snapshot {
+        Snapshot {
+            front: self.front,
+            number: self.number,
+            connect: self.connect - base.connect,
+            connect_good: self.connect_good - base.connect_good,
+            connect_renegotiate: self.connect_renegotiate - base.connect_renegotiate,
+            accept: self.accept - base.accept,
+            accept_good: self.accept_good - base.accept_good,
+            accept_renegotiate: self.accept_renegotiate - base.accept_renegotiate,
+            hits: self.hits - base.hits,
+            cb_hits: self.cb_hits - base.cb_hits,
+            misses: self.misses - base.misses,
+            timeouts: self.timeouts - base.timeouts,
+            cache_full: self.cache_full - base.cache_full,
+            stored: self.stored.wrapping_sub(base.stored),
+            served: self.served.wrapping_sub(base.served),
+        }
+    }
+
+    /// Whether any count but `number` is non-zero: the context worked.
+    pub fn worked(&self) -> bool {
+        self.statistics()[1..].iter().any(|&(_, v)| v != 0) || self.stored != 0 || self.served != 0
     }
 }

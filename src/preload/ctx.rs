@@ -17,6 +17,7 @@ use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void};
 use std::sync::{Arc, Weak};
 
+use once_cell::sync::OnceCell;
 use parking_lot::RwLock;
 
 use super::session::RealSession;
@@ -130,14 +131,88 @@ pub unsafe fn state<'a>(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<&'a
     unsafe { ((rt.real.SSL_CTX_get_ex_data)(ctx, rt.ctx_index) as *const PreloadCtx).as_ref() }
 }
 
-/// The context whose cache serves a connection. libssl uses the context the connection was
-/// made with even after SSL_set_SSL_CTX; we use the current one (see the README).
+/// The context whose cache serves a connection: libssl's session context, the one the
+/// connection was made with, which `SSL_set_SSL_CTX` (a servername callback choosing a virtual
+/// host) leaves alone; libssl looks sessions up, stores them, runs the cache callbacks and
+/// counts in it. libssl has no getter for it, so our `SSL_new` records it; a connection made
+/// where we could not record it (libssl's own internal SSL_new) is on it until moved.
 ///
 /// # Safety
 /// `ssl` is a live libssl connection.
 unsafe fn state_of_ssl<'a>(rt: &'static Runtime, ssl: *const SSL) -> Option<&'a PreloadCtx> {
-    // SAFETY: a live real connection, and so a live context.
-    unsafe { state(rt, (rt.real.SSL_get_SSL_CTX)(ssl)) }
+    // SAFETY: a live real connection, and so a live session context.
+    unsafe { state(rt, session_ctx(rt, ssl)) }
+}
+
+/// The SSL ex_data slot that holds the context a connection was made with (registered at the
+/// first connection on one of our contexts; -1 when libssl had no slot to give).
+static SESSION_CTX_INDEX: OnceCell<c_int> = OnceCell::new();
+
+/// # Safety
+/// `ssl` is a live libssl connection.
+unsafe fn session_ctx(rt: &'static Runtime, ssl: *const SSL) -> *mut SSL_CTX {
+    // SAFETY: real accessors on a live connection; the slot holds a context pointer or NULL.
+    unsafe {
+        if let Some(&idx) = SESSION_CTX_INDEX.get().filter(|&&i| i >= 0) {
+            let recorded = (rt.real.SSL_get_ex_data)(ssl, idx) as *mut SSL_CTX;
+            if !recorded.is_null() {
+                return recorded;
+            }
+        }
+        (rt.real.SSL_get_SSL_CTX)(ssl)
+    }
+}
+
+/// `SSL_new`: libssl's, then, on a context of ours, a note of the context in the connection's
+/// slot. No reference is taken: libssl holds one on its session context until `SSL_free`,
+/// which frees the slots before it drops that reference.
+pub unsafe fn new_ssl(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL> {
+    // SAFETY: libssl's SSL_new with the caller's argument.
+    let ssl = unsafe { (rt.real.SSL_new)(ctx) };
+    // SAFETY: `ctx` is live: libssl just made a connection on it.
+    if ssl.is_null() || unsafe { state(rt, ctx) }.is_none() {
+        return Some(ssl);
+    }
+    let idx = *SESSION_CTX_INDEX.get_or_init(|| {
+        // SAFETY: registers a dup callback for SSL ex_data, as any application may.
+        unsafe {
+            (rt.real.CRYPTO_get_ex_new_index)(
+                super::real::CRYPTO_EX_INDEX_SSL,
+                0,
+                std::ptr::null_mut(),
+                None,
+                Some(on_ssl_dup),
+                None,
+            )
+        }
+    });
+    if idx >= 0 {
+        // SAFETY: a connection libssl just made; on failure it keeps no note and is served by
+        // the context it is in.
+        unsafe { (rt.real.SSL_set_ex_data)(ssl, idx, ctx as *mut c_void) };
+    }
+    Some(ssl)
+}
+
+/// `SSL_dup` copies a connection's slots into a connection made on the original's current
+/// context, which is the copy's session context: keep what our `SSL_new` noted for the copy
+/// (NULL if libssl made it without us), never the original's note. `value` is the slot's
+/// `void **`.
+unsafe extern "C" fn on_ssl_dup(
+    to: *mut CRYPTO_EX_DATA,
+    _from: *const CRYPTO_EX_DATA,
+    value: *mut c_void,
+    idx: c_int,
+    _argl: c_long,
+    _argp: *mut c_void,
+) -> c_int {
+    // SAFETY: libcrypto passes the copy's ex_data and a pointer to the value being copied.
+    unsafe {
+        if let (Some(rt), Some(value)) = (runtime(), value.cast::<*mut c_void>().as_mut()) {
+            *value = (rt.real.CRYPTO_get_ex_data)(to, idx);
+        }
+    }
+    1
 }
 
 // ---- the preload versions of the exported cache functions ----
@@ -449,7 +524,7 @@ pub unsafe extern "C" fn on_ctx_free(
         // SAFETY: the slot's reference, put there by `adopt`; libssl frees the slot once.
         let st = unsafe { Arc::from_raw(ptr as *const PreloadCtx) };
         // The report shows the cache as the application last saw it.
-        obs::report::retire(&*st);
+        obs::report::retire(st.ctx, &*st);
         st.engine.flush(0, &st.callbacks());
         obs::registry::unregister(st.ctx);
         Some(())

@@ -146,8 +146,5 @@ fn detect() -> Detected {
 
 /// SESSCACHE_REPORT: once set, the report is written at exit, in either mode.
 fn enable_report() {
-    if crate::obs::report::enable() {
-        // SAFETY: registers a plain function to run at exit.
-        unsafe { libc::atexit(crate::obs::report::at_exit) };
-    }
+    crate::obs::report::enable();
 }

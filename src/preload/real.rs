@@ -8,6 +8,7 @@ use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, CStr};
 use crate::abi::*;
 
 /// libcrypto's ex_data classes (`CRYPTO_EX_INDEX_*`).
+pub(crate) const CRYPTO_EX_INDEX_SSL: c_int = 0;
 pub(crate) const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
 pub(crate) const CRYPTO_EX_INDEX_SSL_SESSION: c_int = 2;
 
@@ -47,6 +48,7 @@ macro_rules! real_functions {
 real_functions! {
     OpenSSL_version_num: fn() -> c_ulong;
     CRYPTO_get_ex_new_index: fn(c_int, c_long, *mut c_void, Option<CRYPTO_EX_new>, Option<CRYPTO_EX_dup>, Option<CRYPTO_EX_free>) -> c_int;
+    CRYPTO_get_ex_data: fn(*const CRYPTO_EX_DATA, c_int) -> *mut c_void;
     TLS_method: fn() -> *const SSL_METHOD;
     TLS_server_method: fn() -> *const SSL_METHOD;
     TLS_client_method: fn() -> *const SSL_METHOD;
@@ -101,6 +103,8 @@ real_functions! {
     SSL_new: fn(*mut SSL_CTX) -> *mut SSL;
     SSL_free: fn(*mut SSL);
     SSL_get_SSL_CTX: fn(*const SSL) -> *mut SSL_CTX;
+    SSL_set_ex_data: fn(*mut SSL, c_int, *mut c_void) -> c_int;
+    SSL_get_ex_data: fn(*const SSL, c_int) -> *mut c_void;
     SSL_version: fn(*const SSL) -> c_int;
     SSL_is_server: fn(*const SSL) -> c_int;
     SSL_get_options: fn(*const SSL) -> u64;

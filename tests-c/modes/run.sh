@@ -2,7 +2,8 @@
 # How the library picks its mode: preloaded over libssl 3 (engine, report lines "preload"),
 # SESSCACHE_DISABLE=1 (pure pass-through: libssl's transcript, no report), natively linked
 # (report lines "native"), and preloaded over a libssl that is not OpenSSL 3 (one line on
-# stderr, every call passed through). Run from the repository root after run-scenarios.sh
+# stderr, every call passed through); and the report's rules: one line on stderr when it cannot
+# be written, and a forked child's lines count only its own work. Run from the repository root after run-scenarios.sh
 # has built the scenario binaries.
 set -u
 cd "$(dirname "$0")/../.."
@@ -22,6 +23,33 @@ check "preloaded: libssl's transcript" 'cmp -s "$plain" "$OUT/preload.txt"'
 check "preloaded: one report line per context, all preload" \
     '[ "$(grep -c "\"mode\":\"preload\"" "$OUT/preload.json")" -gt 0 ] && ! grep -qv "\"mode\":\"preload\"" "$OUT/preload.json"'
 check "preloaded: the engine stored and served sessions" 'grep -q "\"served\":[1-9]" "$OUT/preload.json"'
+
+# A report that cannot be written: one line on stderr, the transcript unchanged.
+SESSCACHE_REPORT=$OUT/no-such-dir/r.json LD_PRELOAD=$LIB $bin >"$OUT/unwritable.txt" 2>"$OUT/unwritable.err"
+check "preloaded, report unwritable: libssl's transcript" 'cmp -s "$plain" "$OUT/unwritable.txt"'
+check "preloaded, report unwritable: exactly one line on stderr" \
+    '[ "$(wc -l <"$OUT/unwritable.err")" -eq 1 ] && grep -q "^sesscache: SESSCACHE_REPORT: .* not written to .*no-such-dir" "$OUT/unwritable.err"'
+
+# A process that serves, frees two contexts, forks a child that serves, and serves again:
+# each reports only its own work (tests-c/modes/report_fork.c).
+cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Itests-c/lib -o "$OUT/report_fork" tests-c/modes/report_fork.c -lssl -lcrypto
+SESSCACHE_REPORT=$OUT/fork.json LD_PRELOAD=$LIB "$OUT/report_fork" >"$OUT/fork.txt"
+fork_report_ok() {
+    python3 - "$OUT/fork.json" $(sed -E 's/parent ([0-9]+) child ([0-9]+)/\1 \2/' "$OUT/fork.txt") <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+parent, child = int(sys.argv[2]), int(sys.argv[3])
+got = sorted((l.get('pid') == child, l.get('ctx'), l['accept'], l['connect'], l['stored']) for l in lines)
+# contexts 1-2 freed before the fork (1 handshake), 3-4 live (2 + 1 in the parent, 3 in the child)
+want = sorted([(False, 1, 1, 0, 1), (False, 2, 0, 1, 0), (False, 3, 3, 0, 3), (False, 4, 0, 3, 0),
+               (True, 3, 3, 0, 3), (True, 4, 0, 3, 0)])
+ok = got == want and all(l.get('pid') in (parent, child) for l in lines)
+if not ok:
+    print('report:', *lines, sep='\n  ')
+sys.exit(0 if ok else 1)
+PY
+}
+check "fork: the parent's and the child's lines are their own work" fork_report_ok
 
 SESSCACHE_DISABLE=1 SESSCACHE_REPORT=$OUT/disabled.json LD_PRELOAD=$LIB $bin >"$OUT/disabled.txt"
 check "SESSCACHE_DISABLE=1: libssl's transcript" 'cmp -s "$plain" "$OUT/disabled.txt"'

@@ -4,7 +4,7 @@
 # cache) and preloaded with SESSCACHE_DISABLE=1 (pure pass-through); the three transcripts must
 # be identical, line for line.
 #
-# Programs: tests-c/preload/*.c (TLS 1.3, tickets, client cache, threads), and, as oracles that
+# Programs: tests-c/preload/*.c (TLS 1.3, tickets, client cache, threads, SNI), and, as oracles that
 # already exist, tests-c/pairs/*/oracle.c (real TLS 1.2 handshakes) and tests-c/scenarios/*.c
 # built against libssl (the session-cache API called directly).
 #
