@@ -264,7 +264,9 @@ pub unsafe extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SE
     forward!(SSL_SESSION_dup(src));
     guard(std::ptr::null_mut(), || {
         let src = borrow(src)?;
-        let copy = SSL_SESSION::with_fields(src.fields().clone());
+        // Copied out first: the new callbacks `with_fields` runs may read the source.
+        let fields = src.fields().clone();
+        let copy = SSL_SESSION::with_fields(fields);
         let not_resumable = src.not_resumable.load(Ordering::Relaxed);
         copy.object().not_resumable.store(not_resumable, Ordering::Relaxed);
         if !copy.object().ex_data.copy_from(&src.ex_data) {
