@@ -17,8 +17,14 @@ pub type CRYPTO_EX_new =
     unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
 pub type CRYPTO_EX_free =
     unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
-pub type CRYPTO_EX_dup =
-    unsafe extern "C" fn(*mut CRYPTO_EX_DATA, *const CRYPTO_EX_DATA, *mut c_void, c_int, c_long, *mut c_void) -> c_int;
+pub type CRYPTO_EX_dup = unsafe extern "C" fn(
+    *mut CRYPTO_EX_DATA,
+    *const CRYPTO_EX_DATA,
+    *mut *mut c_void,
+    c_int,
+    c_long,
+    *mut c_void,
+) -> c_int;
 
 #[derive(Clone, Copy)]
 struct Index {
@@ -97,7 +103,7 @@ impl ExData {
                     dup(
                         self.handle(),
                         from.handle(),
-                        (&mut ptr as *mut *mut c_void).cast(),
+                        &mut ptr,
                         i as c_int,
                         indexes[i].argl,
                         indexes[i].argp as *mut c_void,
@@ -134,7 +140,7 @@ pub unsafe extern "C" fn SSL_SESSION_get_ex_new_index(
         unsafe extern "C" fn(
             *mut CRYPTO_EX_DATA,
             *const CRYPTO_EX_DATA,
-            *mut c_void,
+            *mut *mut c_void,
             c_int,
             c_long,
             *mut c_void,

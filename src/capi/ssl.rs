@@ -88,7 +88,9 @@ pub unsafe extern "C" fn SSL_free(s: *mut SSL) {
         borrow(s)?.clear_bad_session();
         let ssl = Box::from_raw(s);
         let ctx = Arc::as_ptr(&ssl.ctx);
-        ssl.conn().session = None;
+        // Taken out, then dropped once the lock is let go: its free callbacks may call in.
+        let session = ssl.conn().session.take();
+        drop(session);
         SSL_CTX::release(ctx);
         drop(ssl);
         Some(())
