@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test scenarios modes python preload s-server nginx clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test scenarios modes python preload s-server nginx tsan clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs lint check-header header-compile cargo-test bench-smoke scenarios modes python preload s-server nginx
+test: clean-logs lint check-header header-compile cargo-test bench-smoke scenarios modes python preload s-server nginx tsan
 	@tests-c/summary.sh
 
 clean-logs:
@@ -94,6 +94,15 @@ s-server: lib
 nginx: lib
 	@mkdir -p $(LOGS)
 	tests-c/nginx/run.sh | tee $(LOGS)/nginx.log
+
+# ThreadSanitizer on the thread tests (Rust and tests-c/preload/threads.c, plain and preloaded):
+# tools/tsan.sh, cached under /var/cache/sesscache/tsan-target. Without a nightly toolchain with
+# rust-src (which .ci/run installs) it says so and is skipped.
+tsan: lib
+	@mkdir -p $(LOGS)
+	@tools/tsan.sh 2>&1 | tee $(LOGS)/tsan.log; rc=$${PIPESTATUS[0]}; \
+	if [ $$rc = 2 ]; then echo "tsan: SKIPPED (no nightly toolchain with rust-src, or no clang)"; \
+	elif [ $$rc != 0 ]; then exit 1; fi
 
 clean:
 	$(CARGO) clean

@@ -11,8 +11,16 @@
 # from libssl is in the README's compatibility table. The native builds also run under
 # valgrind with zero errors and zero leaks.
 #
+# Then, with clang (CLANG, default clang; skipped with a note when there is none), the libssl
+# build and the native build are made again under AddressSanitizer (LeakSanitizer included):
+# the clang libssl build's transcript must be the gcc one's (a scenario must not depend on
+# the compiler, e.g. on the order a call's arguments are evaluated in), and the native build,
+# the libssl build and the libssl build preloaded must each run with no ASan or LSan report
+# and print that transcript.
+#
 # usage: tests-c/run-scenarios.sh [NAME...]   (default: all)
-# env:   VALGRIND=0 skips valgrind; CC, OUT (build dir) as usual.
+# env:   VALGRIND=0 skips valgrind; ASAN=0 builds the clang side without AddressSanitizer;
+#        CLANG= skips the clang side; CC, OUT (build dir) as usual.
 set -u
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
@@ -26,7 +34,51 @@ VALGRIND=${VALGRIND:-1}
 PRELOAD=$LIBDIR/libsesscache.so
 VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible"
 [ "$VALGRIND" = 1 ] || VG=
+CLANG=${CLANG-clang}
+ASAN=${ASAN:-1}
+CLANG_CFLAGS="$CFLAGS -fno-omit-frame-pointer"
+[ "$ASAN" = 1 ] && CLANG_CFLAGS="$CLANG_CFLAGS -fsanitize=address"
+# Any report fails the run (ASan's and LSan's exit code 23 here).
+export ASAN_OPTIONS="detect_leaks=1:exitcode=23:abort_on_error=0"
+if [ -n "$CLANG" ] && ! command -v "$CLANG" >/dev/null; then
+    echo "note: no $CLANG: the clang and AddressSanitizer builds are skipped (.ci/run installs clang)"
+    CLANG=
+fi
 mkdir -p "$OUT/oracle" "$OUT/native" "$OUT/transcripts"
+
+# The clang builds of one scenario ($osrc, $nsrc into $o.clang, $n.clang; transcripts beside
+# $t): the libssl build's transcript must equal the gcc one's in $t.oracle, and every run must
+# be free of sanitizer reports. Returns 1 on the first failure, with its reason printed.
+clang_side() {
+    local what=clang
+    [ "$ASAN" = 1 ] && what=ASan
+    if [ -n "$osrc" ]; then
+        if ! $CLANG $CLANG_CFLAGS -o "$o.clang" "$osrc" $ORACLE_LIBS 2>"$t.clang.oracle.build"; then
+            echo "FAIL $name: clang oracle build"; cat "$t.clang.oracle.build"; return 1
+        fi
+        if ! timeout 300 "$o.clang" >"$t.clang.oracle" 2>"$t.clang.oracle.err"; then
+            echo "FAIL $name: clang libssl build failed ($what)"; head -40 "$t.clang.oracle.err"; return 1
+        fi
+        if ! diff -u "$t.oracle" "$t.clang.oracle" >"$t.clang.diff"; then
+            echo "FAIL $name: transcripts differ (libssl build: gcc vs clang)"; head -40 "$t.clang.diff"; return 1
+        fi
+        if ! LD_PRELOAD="$PRELOAD" timeout 300 "$o.clang" >"$t.clang.preload" 2>"$t.clang.preload.err"; then
+            echo "FAIL $name: clang libssl build preloaded failed ($what)"; head -40 "$t.clang.preload.err"; return 1
+        fi
+        if ! cmp -s "$t.oracle" "$t.clang.preload"; then
+            echo "FAIL $name: transcripts differ (oracle vs clang build preloaded)"; return 1
+        fi
+    fi
+    if ! $CLANG $CLANG_CFLAGS $NATIVE_FLAGS -o "$n.clang" "$nsrc" $NATIVE_LIBS 2>"$t.clang.native.build"; then
+        echo "FAIL $name: clang native build"; cat "$t.clang.native.build"; return 1
+    fi
+    if ! timeout 300 "$n.clang" >"$t.clang.native" 2>"$t.clang.native.err"; then
+        echo "FAIL $name: clang native build failed ($what)"; head -40 "$t.clang.native.err"; return 1
+    fi
+    if ! cmp -s "$t.oracle" "$t.clang.native"; then
+        echo "FAIL $name: transcripts differ (oracle vs clang native build)"; return 1
+    fi
+}
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
@@ -78,6 +130,9 @@ for name in "${names[@]}"; do
                 echo "FAIL $name: transcripts differ (oracle vs preloaded)"; head -40 "$t.preload.diff"; ok=0
             fi
         fi
+    fi
+    if [ $ok = 1 ] && [ -n "$CLANG" ]; then
+        clang_side || ok=0
     fi
     if [ $ok = 1 ]; then
         echo "ok   $name ($(wc -l <"$t.oracle") lines)"; pass=$((pass + 1))

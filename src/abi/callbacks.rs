@@ -20,8 +20,15 @@ pub type CRYPTO_EX_new =
     unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
 pub type CRYPTO_EX_free =
     unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
-pub type CRYPTO_EX_dup =
-    unsafe extern "C" fn(*mut CRYPTO_EX_DATA, *const CRYPTO_EX_DATA, *mut c_void, c_int, c_long, *mut c_void) -> c_int;
+/// `from_d` is `void **`, as in OpenSSL 3: the dup callback may replace the value copied.
+pub type CRYPTO_EX_dup = unsafe extern "C" fn(
+    *mut CRYPTO_EX_DATA,
+    *const CRYPTO_EX_DATA,
+    *mut *mut c_void,
+    c_int,
+    c_long,
+    *mut c_void,
+) -> c_int;
 
 /// A counted reference to a session, as each front holds one (its own objects natively,
 /// libssl's preloaded).

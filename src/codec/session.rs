@@ -79,18 +79,18 @@ impl<const N: usize> InlineBytes<N> {
     }
 }
 
-/// A session's suite as OpenSSL keeps it: a cipher pointer and the id last set, which i2d
-/// writes when the pointer is NULL. Every id is 0 or CIPHERSUITE_FLAG | a two-byte wire code,
-/// so the code is all that is stored; `Known` codes are in the cipher table.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum SuiteSlot {
-    /// No cipher and id 0: a fresh session (i2d refuses it).
-    Unset,
-    /// An id without a cipher: libssl does not know the suite (a d2i stopped there), or
-    /// `SSL_SESSION_set_cipher(NULL)` cleared the cipher and left its id.
-    IdOnly(u16),
-    /// A suite libssl knows, and its id.
-    Known(u16),
+/// A session's suite as OpenSSL keeps it: two fields that only d2i sets together. The cipher
+/// (`SSL_SESSION_get0_cipher`, changed alone by `SSL_SESSION_set_cipher`) and the cipher id
+/// that d2i read, which i2d writes only when the cipher is NULL (both unset: i2d returns 0).
+/// Packed in 4 bytes: the cipher as its place in the cipher table, the id as its wire code
+/// (every id is 0 or CIPHERSUITE_FLAG | a two-byte code).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+struct SuiteSlot {
+    /// 1 + the cipher's index in `cipher::all()`; 0 for none.
+    cipher: u8,
+    /// Whether `id` holds a cipher id (else it is 0).
+    has_id: bool,
+    id: u16,
 }
 
 /// The fields few sessions set, boxed together so that a session without any of them pays
@@ -178,7 +178,7 @@ impl SessionFields {
     pub fn new(now: i64) -> SessionFields {
         SessionFields {
             ssl_version: 0,
-            suite: SuiteSlot::Unset,
+            suite: SuiteSlot::default(),
             session_id: ShortBytes::default(),
             sid_ctx: ShortBytes::default(),
             inline_master_key: InlineBytes::default(),
@@ -251,47 +251,39 @@ impl SessionFields {
         }
     }
 
-    /// The suite, when libssl knows its id.
+    /// The cipher (`SSL_SESSION_get0_cipher`).
     pub fn cipher(&self) -> Option<&'static Cipher> {
-        match self.suite {
-            SuiteSlot::Known(code) => cipher::by_wire_code(code.to_be_bytes()),
-            SuiteSlot::Unset | SuiteSlot::IdOnly(_) => None,
-        }
+        self.suite.cipher.checked_sub(1).map(|i| &cipher::all()[usize::from(i)])
     }
 
-    /// The id the encoder writes: the known suite's, else the last id set (0 for none).
+    /// The id the encoder writes, as i2d picks it: the cipher's, else the id d2i stored (0
+    /// for none).
     pub fn cipher_id(&self) -> u32 {
-        match self.suite {
-            SuiteSlot::Unset => 0,
-            SuiteSlot::IdOnly(code) | SuiteSlot::Known(code) => CIPHERSUITE_FLAG | u32::from(code),
+        match (self.cipher(), self.suite.has_id) {
+            (Some(c), _) => c.id,
+            (None, true) => CIPHERSUITE_FLAG | u32::from(self.suite.id),
+            (None, false) => 0,
         }
     }
 
-    /// `SSL_SESSION_set_cipher`: a suite sets the cipher and its id; None clears the cipher
-    /// and keeps the id.
+    /// `SSL_SESSION_set_cipher`: the cipher only (NULL clears it); the stored id stays.
     pub fn set_cipher(&mut self, c: Option<&'static Cipher>) {
-        self.suite = match (c, self.suite) {
-            (Some(c), _) => SuiteSlot::Known(wire_code(c.id)),
-            (None, SuiteSlot::Known(code)) => SuiteSlot::IdOnly(code),
-            (None, unchanged) => unchanged,
-        };
+        self.suite.cipher = c.map_or(0, table_place);
     }
 
-    /// What d2i stores: the id read, and the suite when libssl knows it (returned).
+    /// What d2i stores: the id read, and the cipher, which is libssl's suite of that id or
+    /// none (returned).
     pub fn set_cipher_by_wire_code(&mut self, code: u16) -> Option<&'static Cipher> {
         let known = cipher::by_wire_code(code.to_be_bytes());
-        self.suite = match known {
-            Some(_) => SuiteSlot::Known(code),
-            None => SuiteSlot::IdOnly(code),
-        };
+        self.suite = SuiteSlot { cipher: known.map_or(0, table_place), has_id: true, id: code };
         known
     }
 }
 
-/// The wire code of a table suite (its id is CIPHERSUITE_FLAG | code).
-fn wire_code(id: u32) -> u16 {
-    debug_assert_eq!(id & !0xffff, CIPHERSUITE_FLAG);
-    id as u16
+/// 1 + a table suite's index in `cipher::all()` (the table has fewer than 255).
+fn table_place(c: &'static Cipher) -> u8 {
+    let index = cipher::all().binary_search_by_key(&c.id, |t| t.id).expect("a suite of the cipher table");
+    u8::try_from(index + 1).expect("fewer than 255 suites")
 }
 
 #[cfg(test)]
@@ -338,8 +330,10 @@ mod tests {
         assert_ne!(s, with_name);
     }
 
+    /// As libssl: set_cipher changes the cipher alone, d2i sets the cipher and the id, and i2d
+    /// writes the cipher's id, else the stored one.
     #[test]
-    fn suite_keeps_its_id_when_cleared() {
+    fn set_cipher_leaves_the_stored_id_alone() {
         let mut s = SessionFields::new(0);
         assert_eq!((s.cipher(), s.cipher_id()), (None, 0));
         s.set_cipher(None);
@@ -347,12 +341,19 @@ mod tests {
         let c = cipher::by_id(0x0300_c02f).unwrap();
         s.set_cipher(Some(c));
         assert_eq!((s.cipher(), s.cipher_id()), (Some(c), 0x0300_c02f));
+        // No id was stored: with the cipher cleared, i2d has nothing to write.
         s.set_cipher(None);
-        assert_eq!((s.cipher(), s.cipher_id()), (None, 0x0300_c02f));
+        assert_eq!((s.cipher(), s.cipher_id()), (None, 0));
         s.set_cipher_by_wire_code(0x1306);
+        assert_eq!((s.cipher(), s.cipher_id()), (None, 0x0300_1306));
+        // A cipher set over a stored id is what i2d writes; cleared, the stored id is back.
+        s.set_cipher(Some(c));
+        assert_eq!((s.cipher(), s.cipher_id()), (Some(c), 0x0300_c02f));
+        s.set_cipher(None);
         assert_eq!((s.cipher(), s.cipher_id()), (None, 0x0300_1306));
         s.set_cipher_by_wire_code(0x1302);
         assert_eq!(s.cipher().unwrap().id, 0x0300_1302);
+        assert!(cipher::all().len() < 255, "the cipher's table place fits a byte");
     }
 
     /// Every suite in the table is CIPHERSUITE_FLAG | a wire code: what `SuiteSlot` relies on.

@@ -15,7 +15,7 @@ pub unsafe extern "C" fn SSL_SESSION_get_ex_new_index(
         unsafe extern "C" fn(
             *mut CRYPTO_EX_DATA,
             *const CRYPTO_EX_DATA,
-            *mut c_void,
+            *mut *mut c_void,
             c_int,
             c_long,
             *mut c_void,

@@ -86,7 +86,7 @@ impl ExData {
                     dup(
                         self.handle(),
                         from.handle(),
-                        (&mut ptr as *mut *mut c_void).cast(),
+                        &mut ptr,
                         i as c_int,
                         indexes[i].argl,
                         indexes[i].argp as *mut c_void,

@@ -20,7 +20,7 @@ use crate::codec::session::{SessionFields, ShortBytes, MAX_SESSION_ID_LEN};
 use crate::engine::{HandshakeSession, Peer, Resume, Role, SessionKey, DEFAULT_CTX_TIMEOUT};
 
 /// What the engine needs of the connection, copied out so no connection lock is held while
-/// the engine runs callbacks (which may call back into this Conn).
+/// the engine runs callbacks (which may call back into this SSL).
 struct PeerCopy {
     role: Role,
     version: i32,
@@ -45,15 +45,20 @@ fn install_new_session(ssl: &Conn, id: &[u8]) {
     f.timeout = if ctx_timeout == 0 { DEFAULT_CTX_TIMEOUT } else { ctx_timeout.max(0) };
     f.session_id = ShortBytes::new(id).unwrap_or_default();
     f.verify_result = 0;
-    let session = {
+    {
         let c = ssl.conn();
         f.ssl_version = c.version;
         f.sid_ctx = c.sid_ctx;
-        Session::with_fields(f)
+    }
+    // The new callbacks (here) and the replaced session's free callbacks (below) may call
+    // into this connection: neither runs under its lock.
+    let session = Session::with_fields(f);
+    let replaced = {
+        let mut c = ssl.conn();
+        c.hit = false;
+        c.session.replace(session)
     };
-    let mut c = ssl.conn();
-    c.session = Some(session);
-    c.hit = false;
+    drop(replaced);
 }
 
 /// OpenSSL's id choice: the application's generator, which may shorten the id but not to 0,
@@ -129,9 +134,13 @@ pub(crate) unsafe fn server_resume(s: *mut SSL, id: *const c_uchar, id_len: c_ui
         let result = ssl.ctx.cache.resume_lookup(&peer.peer(), id, now(), &ssl.ctx.callbacks_for(s));
         Some(match result {
             Resume::Hit(session) => {
-                let mut c = ssl.conn();
-                c.session = Some(session);
-                c.hit = true;
+                let replaced = {
+                    let mut c = ssl.conn();
+                    c.hit = true;
+                    c.session.replace(session)
+                };
+                // Its free callbacks may call into this connection: not under its lock.
+                drop(replaced);
                 1
             }
             Resume::Miss => 0,

@@ -93,7 +93,9 @@ pub(crate) unsafe fn free(s: *mut SSL) -> Option<()> {
         borrow(s)?.clear_bad_session();
         let ssl = box_from_c(s)?;
         let ctx = Arc::as_ptr(&ssl.ctx);
-        ssl.conn().session = None;
+        // Taken out, then dropped once the lock is let go: its free callbacks may call in.
+        let session = ssl.conn().session.take();
+        drop(session);
         Ctx::release(to_c::<SSL_CTX>(&*ctx));
         drop(ssl);
         Some(())

@@ -196,19 +196,18 @@ pub unsafe fn new_ssl(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SS
 
 /// `SSL_dup` copies a connection's slots into a connection made on the original's current
 /// context, which is the copy's session context: keep what our `SSL_new` noted for the copy
-/// (NULL if libssl made it without us), never the original's note. `value` is the slot's
-/// `void **`.
+/// (NULL if libssl made it without us), never the original's note.
 unsafe extern "C" fn on_ssl_dup(
     to: *mut CRYPTO_EX_DATA,
     _from: *const CRYPTO_EX_DATA,
-    value: *mut c_void,
+    value: *mut *mut c_void,
     idx: c_int,
     _argl: c_long,
     _argp: *mut c_void,
 ) -> c_int {
     // SAFETY: libcrypto passes the copy's ex_data and a pointer to the value being copied.
     unsafe {
-        if let (Some(rt), Some(value)) = (runtime(), value.cast::<*mut c_void>().as_mut()) {
+        if let (Some(rt), Some(value)) = (runtime(), value.as_mut()) {
             *value = (rt.real.CRYPTO_get_ex_data)(to, idx);
         }
     }

@@ -246,9 +246,12 @@ static inline void case_end(void)
 /* The state after a handshake: who reused which session, and both contexts' stats. */
 static inline void report(const char *label, struct conn *p, int ok)
 {
+    /* Named one per statement: sname() names new sessions in call order, and the order of a
+     * call's arguments is the compiler's choice. */
+    const char *client = sname(SSL_get_session(p->c));
+    const char *server = sname(SSL_get_session(p->s));
     printf("%s: %s client_reused=%d server_reused=%d client_session=%s server_session=%s\n", label,
-           ok ? "ok" : "FAILED", SSL_session_reused(p->c), SSL_session_reused(p->s),
-           sname(SSL_get_session(p->c)), sname(SSL_get_session(p->s)));
+           ok ? "ok" : "FAILED", SSL_session_reused(p->c), SSL_session_reused(p->s), client, server);
     show_both("  ");
 }
 

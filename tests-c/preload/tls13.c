@@ -341,8 +341,10 @@ static void case_expired_stateful(void)
     SSL_CTX_set_num_tickets(g_sctx, 1);
     SSL_SESSION *srv = NULL;
     SSL_SESSION *a = hs2("full", NULL, &srv, 1, 1);
-    printf("server session %s timeout=%ld, client session %s timeout=%ld\n", sname(srv), srv ? SSL_SESSION_get_timeout(srv) : -1,
-           sname(a), a ? SSL_SESSION_get_timeout(a) : -1);
+    const char *srv_name = sname(srv); /* named in this order, whatever the compiler's */
+    const char *a_name = sname(a);
+    printf("server session %s timeout=%ld, client session %s timeout=%ld\n", srv_name,
+           srv ? SSL_SESSION_get_timeout(srv) : -1, a_name, a ? SSL_SESSION_get_timeout(a) : -1);
     if (srv != NULL)
         SSL_SESSION_set_time(srv, (long)time(NULL) - 200);
     show_stats("server", g_sctx);

@@ -117,6 +117,32 @@ int main(void)
     SSL_SESSION_free(s);
     SSL_SESSION_free(s);
 
+    /* SSL_SESSION_set_cipher changes the cipher alone; i2d writes the cipher's id, else the
+     * id d2i stored (none on a fresh session: i2d gives 0 again once the cipher is cleared). */
+    s = SSL_SESSION_new();
+    SSL_SESSION_set_time(s, 1700000000);
+    SSL_SESSION_set_protocol_version(s, TLS1_2_VERSION);
+    SHOW("set_cipher c02f", SSL_SESSION_set_cipher(s, find(ssl, 0xc0, 0x2f)));
+    encode("fresh, cipher c02f", s);
+    SHOW("set_cipher NULL", SSL_SESSION_set_cipher(s, NULL));
+    encode("fresh, cipher cleared", s);
+    {
+        unsigned char der[4096], *w = der;
+        const unsigned char *r = der;
+        SSL_SESSION_set_cipher(s, find(ssl, 0xc0, 0x2f));
+        long n = i2d_SSL_SESSION(s, &w);
+        SSL_SESSION *d = d2i_SSL_SESSION(NULL, &r, n);
+        printf("decoded: %d\n", d != NULL);
+        SHOW("set_cipher 1302", SSL_SESSION_set_cipher(d, find(ssl, 0x13, 0x02)));
+        encode("decoded, cipher 1302", d);
+        SHOW("set_cipher NULL", SSL_SESSION_set_cipher(d, NULL));
+        encode("decoded, cipher cleared: the id d2i stored", d);
+        SHOW("set_cipher 009c", SSL_SESSION_set_cipher(d, find(ssl, 0x00, 0x9c)));
+        encode("decoded, cipher 009c", d);
+        SSL_SESSION_free(d);
+    }
+    SSL_SESSION_free(s);
+
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     return 0;

@@ -110,7 +110,10 @@ static void stress(unsigned long seed, long size, int steps)
     SSL_CTX_sess_set_cache_size(ctx, size);
     SSL_CTX_sess_set_remove_cb(ctx, log_remove_cb_time);
     for (int i = 0; i < 24; i++) {
-        pool[i] = make_session((unsigned char)(i + 1), pick_time(), pick_timeout());
+        /* One draw per statement: the order of a call's arguments is the compiler's choice. */
+        long t = pick_time();
+        long to = pick_timeout();
+        pool[i] = make_session((unsigned char)(i + 1), t, to);
         if (i % 3 == 0)
             SSL_SESSION_set_protocol_version(pool[i], TLS1_3_VERSION);
     }
@@ -123,7 +126,9 @@ static void stress(unsigned long seed, long size, int steps)
             add_show(ctx, s);
         } else if (op < 55) {
             /* a fresh object with the same id replaces the pool entry */
-            SSL_SESSION *n = make_session((unsigned char)(k + 1), pick_time(), pick_timeout());
+            long t = pick_time();
+            long to = pick_timeout();
+            SSL_SESSION *n = make_session((unsigned char)(k + 1), t, to);
             SSL_SESSION_set_protocol_version(n, SSL_SESSION_get_protocol_version(s));
             SSL_SESSION_free(s);
             pool[k] = n;

@@ -1,10 +1,9 @@
-//! The peer certificate inside a session: the shape of an X.509 certificate as OpenSSL 3.0's
-//! structure, INTEGER minimality, OBJECT IDENTIFIER encoding, BIT STRING unused bits, BOOLEAN
+//! The peer certificate inside a session. Its shape is checked as OpenSSL 3.0's X.509 decoder
+//! checks it: the template structure, INTEGER minimality, OBJECT IDENTIFIER encoding, BIT STRING unused bits, BOOLEAN
 //! and NULL lengths, and names whose text must convert to UTF-8. Strings may be BER
-//! constructed, as OpenSSL allows; indefinite lengths inside a certificate we refuse (OpenSSL
-//! takes them; no certificate libssl writes has one).
+//! constructed and any constructed value may have an indefinite length, as OpenSSL allows.
 
-use super::reader::{collect, header, Bad, Header, Res, CONTEXT, UNIVERSAL};
+use super::reader::{collect, header, is_eoc, Bad, Header, Res, CONTEXT, UNIVERSAL};
 use super::writer::put_tlv;
 
 /// The peer certificate. OpenSSL runs its X.509 decoder here and writes the certificate back
@@ -48,13 +47,9 @@ impl<'a> Walk<'a> {
     fn done(&self) -> bool {
         self.pos == self.buf.len()
     }
-    /// The next header, definite lengths only.
+    /// The next header.
     fn next(&self) -> Res<Header> {
-        let h = header(self.rest())?;
-        if h.indefinite {
-            return Err(Bad);
-        }
-        Ok(h)
+        header(self.rest())
     }
     /// The next header if it has this tag and class.
     fn peek(&self, tag: u32, class: u8) -> Res<Option<Header>> {
@@ -64,11 +59,18 @@ impl<'a> Walk<'a> {
         let h = self.next()?;
         Ok((h.tag == tag && h.class == class).then_some(h))
     }
-    /// Steps over the value `h` describes; its contents.
-    fn step(&mut self, h: Header) -> &'a [u8] {
-        let body = &self.rest()[h.len..h.len + h.content];
-        self.pos += h.len + h.content;
-        body
+    /// Steps over the value `h` describes; its contents (for an indefinite length, up to
+    /// its end-of-contents, which is stepped over too).
+    fn step(&mut self, h: Header) -> Res<&'a [u8]> {
+        let value = &self.rest()[h.len..];
+        let (content, end) = if h.indefinite {
+            let n = find_end(value)?;
+            (n, n + 2)
+        } else {
+            (h.content, h.content)
+        };
+        self.pos += h.len + end;
+        Ok(&value[..content])
     }
     /// The next value, which must have this tag and form; its contents.
     fn take(&mut self, tag: u32, class: u8, constructed: bool) -> Res<&'a [u8]> {
@@ -76,12 +78,12 @@ impl<'a> Walk<'a> {
         if h.constructed != constructed {
             return Err(Bad);
         }
-        Ok(self.step(h))
+        self.step(h)
     }
     /// SEQUENCE OF or SET OF contents: OpenSSL does not check the constructed bit here.
     fn take_of(&mut self, tag: u32) -> Res<&'a [u8]> {
         let h = self.peek(tag, UNIVERSAL)?.ok_or(Bad)?;
-        Ok(self.step(h))
+        self.step(h)
     }
     /// A SEQUENCE whose contents `f` must use up.
     pub(super) fn seq(&mut self, f: impl FnOnce(&mut Walk<'a>) -> Res<()>) -> Res<()> {
@@ -102,7 +104,7 @@ impl<'a> Walk<'a> {
     /// A value of a universal string type, primitive or BER constructed; its content.
     fn string(&mut self, tag: u32) -> Res<Vec<u8>> {
         let h = self.peek(tag, UNIVERSAL)?.ok_or(Bad)?;
-        string_content(h, self.step(h))
+        string_content(h, self.step(h)?)
     }
     /// An INTEGER, minimally encoded (any size).
     fn integer(&mut self) -> Res<()> {
@@ -127,7 +129,7 @@ impl<'a> Walk<'a> {
     fn any(&mut self, out: Option<&mut Vec<u8>>) -> Res<()> {
         let h = self.next()?;
         let start = self.pos;
-        let body = self.step(h);
+        let body = self.step(h)?;
         let raw = &self.buf[start..self.pos];
         if h.class != UNIVERSAL || h.tag == 16 || h.tag == 17 {
             // Other classes, SEQUENCE and SET: kept as read (SEQUENCE and SET must be
@@ -168,7 +170,7 @@ impl<'a> Walk<'a> {
         if h.tag == 16 {
             return self.take(16, UNIVERSAL, true).map(|_| ());
         }
-        let c = string_content(h, self.step(h))?;
+        let c = string_content(h, self.step(h)?)?;
         value_ok(h.tag, &c)?;
         let text_ok = match h.tag {
             12 => std::str::from_utf8(&c).is_ok(),
@@ -189,8 +191,34 @@ impl<'a> Walk<'a> {
         if h.class != UNIVERSAL || !(h.tag == 23 || h.tag == 24) {
             return Err(Bad);
         }
-        string_content(h, self.step(h)).map(|_| ())
+        string_content(h, self.step(h)?).map(|_| ())
     }
+}
+
+/// `asn1_find_end`: the length of an indefinite-length value's contents in `buf` (which
+/// starts right after its header), up to its end-of-contents; nested indefinite lengths
+/// are matched with their own.
+fn find_end(buf: &[u8]) -> Res<usize> {
+    let mut p = 0;
+    let mut open = 1usize;
+    while p < buf.len() {
+        if is_eoc(&buf[p..]) {
+            open -= 1;
+            if open == 0 {
+                return Ok(p);
+            }
+            p += 2;
+            continue;
+        }
+        let h = header(&buf[p..])?;
+        if h.indefinite {
+            open = open.checked_add(1).ok_or(Bad)?;
+            p += h.len;
+        } else {
+            p += h.len + h.content;
+        }
+    }
+    Err(Bad) // no end-of-contents before the data ran out
 }
 
 /// A string's content: primitive as is, constructed joined as `asn1_collect` does.
@@ -313,7 +341,7 @@ pub(super) fn tbs(w: &mut Walk) -> Res<()> {
     for tag in [1, 2] {
         // issuerUniqueID, subjectUniqueID: [n] IMPLICIT BIT STRING
         if let Some(h) = w.peek(tag, CONTEXT)? {
-            let c = string_content(h, w.step(h))?;
+            let c = string_content(h, w.step(h)?)?;
             value_ok(3, &c)?;
         }
     }
