@@ -320,7 +320,12 @@ check_fake_libssls() {
     out=$("$BIN" check "$OUT/fake-symbolic/program")
     [ $? = 1 ] && echo "$out" && grep -q '^FAIL libssl -Bsymbolic: yes' <<<"$out" || return 1
     out=$("$BIN" check "$OUT/fake-functions/program") && echo "$out" && grep -q '^ok   libssl -Bsymbolic: no' <<<"$out" &&
-        grep -q '^note libssl self-calls: SSL_CTX_flush_sessions bound inside libssl' <<<"$out"
+        grep -q '^note libssl self-calls: SSL_CTX_flush_sessions bound inside libssl' <<<"$out" || return 1
+    # A set-user-ID program: the loader's secure mode ignores LD_PRELOAD paths.
+    cp "$OUT/fake-plain/program" "$OUT/fake-plain/setuid-program" && chmod 4755 "$OUT/fake-plain/setuid-program" &&
+        out=$("$BIN" check "$OUT/fake-plain/setuid-program") && echo "$out" &&
+        grep -q '^note program: set-user-ID or set-group-ID: the loader ignores LD_PRELOAD' <<<"$out" &&
+        ! "$BIN" check "$OUT/fake-plain/program" | grep -q set-user-ID
 }
 check check-bsymbolic-stand-ins check_fake_libssls
 

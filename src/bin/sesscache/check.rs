@@ -166,6 +166,13 @@ fn check_program(report: &mut Report, path: &Path, depth: usize) -> Option<PathB
         return None;
     };
     report.line(Level::Ok, "program", format!("{}: dynamically linked, loader {interp}", path.display()));
+    if std::fs::metadata(path).is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o6000 != 0) {
+        report.line(
+            Level::Note,
+            "program",
+            "set-user-ID or set-group-ID: the loader ignores LD_PRELOAD entries with a slash for it, and loads others only from its standard directories and when they are set-user-ID themselves",
+        );
+    }
     let loaded = match loader_list(path) {
         Ok(list) => list,
         Err(e) => {
