@@ -184,6 +184,73 @@ s_server_resumes() {
 }
 check s_server-resumes-through-run s_server_resumes
 
+# ---- sesscache run -- nginx with two workers, as the systemd drop-in has it ----
+# Each process (the master and every worker, forked with the library loaded) appends its own
+# report line at exit; the workers run as nobody, so the report file is made writable for them.
+# The hits the workers count are the resumptions the clients saw; SIGQUIT through sesscache run
+# is nginx's graceful stop, and its exit status comes back.
+nginx_workers() {
+    local ng=$OUT/nginx report=$OUT/nginx/report.json port= p try i rc lines
+    mkdir -p "$ng" && chmod 755 "$ng" && : >"$report" && chmod 666 "$report" || return 1
+    for try in 1 2 3 4 5 6 7 8; do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
+        cat >"$ng/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $ng/nginx.pid;
+error_log $ng/error.log info;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $ng/body;
+    proxy_temp_path $ng/proxy;
+    fastcgi_temp_path $ng/fastcgi;
+    uwsgi_temp_path $ng/uwsgi;
+    scgi_temp_path $ng/scgi;
+    server {
+        listen 127.0.0.1:$p ssl;
+        ssl_certificate $OUT/cert.pem;
+        ssl_certificate_key $OUT/key.pem;
+        ssl_session_cache builtin:1000;
+        ssl_session_tickets off;
+        location / { return 200 "hello\n"; }
+    }
+}
+EOF
+        : >"$ng/error.log"
+        timeout 120 "$BIN" run --report "$report" -- nginx -p "$ng" -c "$ng/nginx.conf" </dev/null >"$ng/run.out" 2>&1 &
+        SERVER_PID=$!
+        for i in $(seq 1 100); do
+            [ "$(grep -c 'start worker process ' "$ng/error.log")" = 2 ] && { port=$p; break 2; }
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        stop_server
+    done
+    [ -n "$port" ] || { cat "$ng/error.log" "$ng/run.out"; return 1; }
+    for i in 1 2 3; do
+        timeout 30 openssl s_client -connect "127.0.0.1:$port" -reconnect -tls1_2 -no_ticket </dev/null >>"$ng/s_client.out" 2>&1
+    done
+    kill -QUIT "$(pgrep -P "$SERVER_PID" -x sesscache)"
+    wait "$SERVER_PID"
+    rc=$?
+    SERVER_PID=
+    echo "sesscache run -- nginx exit status after SIGQUIT: $rc"
+    cat "$report"
+    lines=$(python3 -c 'import json, sys
+reports = [json.loads(l) for l in open(sys.argv[1])]
+print(len(reports), sum(r["accept"] for r in reports), sum(r["hits"] for r in reports),
+      sum(1 for r in reports if r["mode"] == "preload"))' "$report") || return 1
+    echo "reports, accepts, hits, preloaded: $lines; connections: $(grep -cE '^(New|Reused),' "$ng/s_client.out"), reused: $(grep -c '^Reused,' "$ng/s_client.out")"
+    [ "$rc" = 0 ] && [ "$lines" = "3 18 $(grep -c '^Reused,' "$ng/s_client.out") 3" ] && grep -q '^Reused,' "$ng/s_client.out"
+}
+if command -v nginx >/dev/null; then
+    check nginx-workers-through-run nginx_workers
+else
+    echo "skip install: nginx-workers-through-run (no nginx here)"
+fi
+
 # ---- sesscache run: exit statuses ----
 printf '#!/bin/sh\n' >"$OUT/not-executable" && chmod 644 "$OUT/not-executable"
 exit_statuses() {
@@ -230,7 +297,24 @@ signals() {
     rc=$?
     echo "sleep killed through sesscache run: $rc"
     [ "$rc" = 143 ] || return 1
-    # A signal ignored at the start stays ignored: SIGHUP reaches neither.
+    # A signal ignored when sesscache run starts is still passed on: a program that sets its
+    # own handler (nginx does, for SIGQUIT) gets it, as it would without sesscache run.
+    rm -f "$OUT/ready.py"
+    timeout 30 env --ignore-signal=QUIT "$BIN" run -- python3 -c 'import pathlib, signal, sys, time
+signal.signal(signal.SIGQUIT, lambda s, f: (print("got QUIT", flush=True), sys.exit(3)))
+pathlib.Path(sys.argv[1]).touch()
+time.sleep(20)
+sys.exit(9)' "$OUT/ready.py" >"$OUT/signal-py.out" 2>&1 &
+    pid=$!
+    wait_for "$OUT/ready.py" || return 1
+    kill -QUIT "$(pgrep -P "$pid" -x sesscache)"
+    wait "$pid"
+    rc=$?
+    cat "$OUT/signal-py.out"
+    echo "SIGQUIT ignored at start, handled by the program: $rc"
+    [ "$rc" = 3 ] && grep -qx 'got QUIT' "$OUT/signal-py.out" || return 1
+    # And a program that does not set one inherits the ignored disposition: SIGHUP is passed on
+    # and ignored.
     rm -f "$OUT/ready.ign" "$OUT/go.ign"
     timeout 30 env --ignore-signal=HUP "$BIN" run -- sh -c ": >'$OUT/ready.ign'; while [ ! -e '$OUT/go.ign' ]; do sleep 0.05; done; exit 4" &
     pid=$!

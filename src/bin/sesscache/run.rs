@@ -77,17 +77,26 @@ pub fn run(opts: &RunOptions) -> i32 {
         command.env("SESSCACHE_DISABLE", "1");
     }
     // Until the child's pid is known, the signals wait (blocked). The child starts with the
-    // signal mask we were given (put back before exec) and default dispositions (exec resets
-    // the caught ones).
+    // signal mask we were given and the dispositions we were given (ignored stays ignored, so
+    // nohup still works; the rest default), both put back between fork and exec.
     let Some(given_mask) = block_forwarded() else {
         eprintln!("sesscache run: cannot block signals: {}", std::io::Error::last_os_error());
         return FAILED;
     };
+    let handled = install_handlers();
+    let ignored = handled.ignored;
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     // SAFETY: runs in the child between fork and exec, calling only async-signal-safe functions.
     unsafe {
         command.pre_exec(move || {
+            for (i, &signal) in FORWARDED.iter().enumerate() {
+                let mut given: libc::sigaction = std::mem::zeroed();
+                given.sa_sigaction = if ignored[i] { libc::SIG_IGN } else { libc::SIG_DFL };
+                if libc::sigaction(signal, &given, std::ptr::null_mut()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
             if libc::pthread_sigmask(libc::SIG_SETMASK, &given_mask, std::ptr::null_mut()) != 0 {
                 return Err(std::io::Error::other("cannot restore the signal mask"));
             }
@@ -101,7 +110,6 @@ pub fn run(opts: &RunOptions) -> i32 {
             Ok(())
         });
     }
-    let handled = install_handlers();
     let spawned = command.spawn();
     if let Ok(child) = &spawned {
         CHILD.store(child.id() as i32, Ordering::SeqCst);
@@ -159,40 +167,45 @@ fn restore_mask(old: &libc::sigset_t) {
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old, std::ptr::null_mut()) };
 }
 
-/// The dispositions replaced by `forward`, put back when dropped.
-struct Handlers(Vec<(c_int, libc::sigaction)>);
+/// The dispositions replaced by `forward`, put back when dropped, and which of the forwarded
+/// signals were ignored when we started.
+struct Handlers {
+    replaced: Vec<(c_int, libc::sigaction)>,
+    ignored: [bool; FORWARDED.len()],
+}
 
 impl Drop for Handlers {
     fn drop(&mut self) {
-        for (signal, old) in &self.0 {
+        for (signal, old) in &self.replaced {
             // SAFETY: restores a disposition sigaction gave us.
             unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
         }
     }
 }
 
-/// `forward` for every forwarded signal that is not ignored: a signal ignored when we start
-/// (nohup, a shell's background job) stays ignored, and the child inherits that, as it would
-/// without us.
+/// `forward` for every forwarded signal, ignored ones included: a signal sent to us goes on to
+/// the child, whose own disposition (inherited or set by the program) then decides, as if it
+/// had been sent to the program directly.
 fn install_handlers() -> Handlers {
-    let mut replaced = Vec::new();
-    for signal in FORWARDED {
+    let mut handlers = Handlers { replaced: Vec::new(), ignored: [false; FORWARDED.len()] };
+    for (i, &signal) in FORWARDED.iter().enumerate() {
         // SAFETY: sigaction with valid pointers; `forward` is async-signal-safe.
         unsafe {
             let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(signal, std::ptr::null(), &mut old) != 0 || old.sa_sigaction == libc::SIG_IGN {
+            if libc::sigaction(signal, std::ptr::null(), &mut old) != 0 {
                 continue;
             }
+            handlers.ignored[i] = old.sa_sigaction == libc::SIG_IGN;
             let mut new: libc::sigaction = std::mem::zeroed();
             new.sa_sigaction = forward as extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) as usize;
             new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
             libc::sigfillset(&mut new.sa_mask);
             if libc::sigaction(signal, &new, std::ptr::null_mut()) == 0 {
-                replaced.push((signal, old));
+                handlers.replaced.push((signal, old));
             }
         }
     }
-    Handlers(replaced)
+    handlers
 }
 
 #[cfg(test)]
