@@ -64,7 +64,7 @@ pub fn run(opts: &RunOptions) -> i32 {
     command.args(&opts.args);
     command.env("LD_PRELOAD", locate::preload_list(std::env::var_os("LD_PRELOAD").as_deref(), &lib.path));
     if let Some(report) = &opts.report {
-        // Absolute: the library opens it at exit, after the program may have changed directory.
+        // Absolute: the library opens it later, after the program may have changed directory.
         match std::path::absolute(report) {
             Ok(path) => command.env("SESSCACHE_REPORT", path),
             Err(e) => {
