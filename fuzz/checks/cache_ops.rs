@@ -27,9 +27,10 @@ const SLOTS: usize = 4;
 const MAX_OPS: usize = 300;
 /// The time sessions are given at creation; operation times sit around it.
 pub const T_BASE: c_long = 1_700_000_000;
-/// `TLS_ANY_VERSION`: the version `SSL_has_matching_session_id` looks up on a connection of a
-/// `TLS_server_method` context, so sessions with it are the ones the probes can see.
-const TLS_ANY_VERSION: c_int = 0x10000;
+/// The version `SSL_has_matching_session_id` looks up on a new connection of a
+/// `TLS_server_method` context (`SSL_version`: TLS 1.3), so sessions with it are the ones the
+/// probes can see.
+const PROBE_VERSION: c_int = 0x0304;
 const SSL_SESS_CACHE_UPDATE_TIME: c_long = 0x0400;
 
 /// One side's cache API, with every handle as an untyped pointer.
@@ -240,7 +241,7 @@ fn probe_ids() -> impl Iterator<Item = Vec<u8>> {
     (0..4u8).flat_map(|k| [vec![k], vec![k; 32]]).chain([vec![], vec![0; 33]])
 }
 
-const VERSIONS: [c_int; 4] = [TLS_ANY_VERSION, 0x0303, 0x0304, 0xfeff];
+const VERSIONS: [c_int; 4] = [PROBE_VERSION, 0x0303, 0x10000, 0xfeff];
 
 fn decode_ops(data: &[u8]) -> Vec<Op> {
     let mut bytes = data.iter().copied();
@@ -320,17 +321,17 @@ impl<'a, A: CacheApi> Run<'a, A> {
         run
     }
 
-    /// A new session in `slot`: time T_BASE, TLS_ANY_VERSION (what the probes look up) and the
+    /// A new session in `slot`: time T_BASE, PROBE_VERSION (what the probes look up) and the
     /// one-byte id `slot`, so that sessions are visible and collide from the start.
     unsafe fn fresh_session(&mut self, slot: usize) {
         let api = self.api;
         let s = api.session_new();
         api.set_time(s, T_BASE);
-        api.set_protocol_version(s, TLS_ANY_VERSION);
+        api.set_protocol_version(s, PROBE_VERSION);
         let id = [slot as u8];
         api.set1_id(s, &id);
         self.adopt(slot, s);
-        self.set_key(s, |k| *k = (TLS_ANY_VERSION, id.to_vec()));
+        self.set_key(s, |k| *k = (PROBE_VERSION, id.to_vec()));
     }
 
     /// Puts a new session handle in `slot`, releasing the one there.
