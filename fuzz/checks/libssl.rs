@@ -35,6 +35,7 @@ macro_rules! functions {
 }
 
 functions! {
+    OPENSSL_init_ssl: fn(u64, Ptr) -> c_int;
     d2i_SSL_SESSION: fn(*mut Ptr, *mut *const c_uchar, c_long) -> Ptr;
     i2d_SSL_SESSION: fn(Ptr, *mut *mut c_uchar) -> c_int;
     SSL_SESSION_new: fn() -> Ptr;
@@ -83,7 +84,13 @@ pub fn get() -> &'static Libssl {
                 let why = if err.is_null() { "unknown".into() } else { CStr::from_ptr(err).to_string_lossy() };
                 return Err(format!("dlmopen(libssl.so.3): {why}"));
             }
-            Libssl::load(handle)
+            let l = Libssl::load(handle)?;
+            // Initialise (and load the configuration) now: left to the first call that needs
+            // it, from inside d2i's X.509 decoding, the init crashes in the new namespace.
+            if (l.OPENSSL_init_ssl)(0, std::ptr::null_mut()) != 1 {
+                return Err("OPENSSL_init_ssl failed".into());
+            }
+            Ok(l)
         }
     });
     match loaded {
