@@ -291,7 +291,7 @@ fn certificate(buf: &[u8]) -> Res<(Vec<u8>, usize)> {
 /// constructed, as OpenSSL allows; indefinite lengths inside a certificate we refuse (OpenSSL
 /// takes them; no certificate libssl writes has one).
 mod x509 {
-    use super::{collect, header, put_tlv, Bad, Header, Res, CONTEXT, UNIVERSAL};
+    use super::{collect, header, is_eoc, put_tlv, Bad, Header, Res, CONTEXT, UNIVERSAL};
 
     /// A cursor over the contents of one constructed value.
     pub(super) struct Walk<'a> {
@@ -309,8 +309,12 @@ mod x509 {
         fn done(&self) -> bool {
             self.pos == self.buf.len()
         }
-        /// The next header, definite lengths only.
+        /// The next header, definite lengths only. An end-of-contents pair where a value
+        /// would start is refused, as OpenSSL's template decoder does in definite contents.
         fn next(&self) -> Res<Header> {
+            if is_eoc(self.rest()) {
+                return Err(Bad);
+            }
             let h = header(self.rest())?;
             if h.indefinite {
                 return Err(Bad);
