@@ -35,7 +35,6 @@ const SSL_SESS_CACHE_UPDATE_TIME: c_long = 0x0400;
 
 /// One side's cache API, with every handle as an untyped pointer.
 pub trait CacheApi {
-    const NAME: &'static str;
     /// `SSL_CTX_new(TLS_server_method())` with a remove callback that calls `removed`.
     unsafe fn ctx_new(&self) -> Ptr;
     unsafe fn ctx_free(&self, ctx: Ptr);
@@ -84,7 +83,6 @@ unsafe extern "C" fn libssl_remove_cb(_ctx: Ptr, s: Ptr) {
 }
 
 impl CacheApi for Libssl {
-    const NAME: &'static str = "libssl";
     unsafe fn ctx_new(&self) -> Ptr {
         let ctx = (self.SSL_CTX_new)((self.TLS_server_method)());
         assert!(!ctx.is_null(), "libssl's SSL_CTX_new failed");
@@ -548,8 +546,8 @@ pub fn run(data: &[u8]) {
     let ours = transcript(&super::ours::Ours, &ops);
     if let Some(step) = (0..theirs.len().max(ours.len())).find(|&i| theirs.get(i) != ours.get(i)) {
         let mut msg = format!("cache_ops: transcripts differ at step {step} (input {})\n", super::hex(data));
-        for i in step.saturating_sub(3)..step {
-            let _ = writeln!(msg, "  both    {}", theirs[i]);
+        for line in theirs.iter().take(step).skip(step.saturating_sub(3)) {
+            let _ = writeln!(msg, "  both    {line}");
         }
         let _ = writeln!(msg, "  libssl  {}", theirs.get(step).map_or("(ended)", |s| s));
         let _ = writeln!(msg, "  ours    {}", ours.get(step).map_or("(ended)", |s| s));

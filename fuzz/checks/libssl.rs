@@ -70,7 +70,7 @@ pub const SSL_CTRL_GET_SESS_CACHE_SIZE: c_int = 43;
 pub const SSL_CTRL_SET_SESS_CACHE_MODE: c_int = 44;
 pub const SSL_CTRL_GET_SESS_CACHE_MODE: c_int = 45;
 
-// SAFETY of Send/Sync: plain function pointers into a library that is never unloaded.
+// Function pointers into a library that is never unloaded: shared freely between threads.
 static LIBSSL: OnceLock<Result<Libssl, String>> = OnceLock::new();
 
 /// libssl, loaded on first use; panics with the reason when it cannot be.

@@ -34,7 +34,6 @@ unsafe extern "C" fn remove_cb(_ctx: *mut ctx::SSL_CTX, s: *mut session::SSL_SES
 }
 
 impl CacheApi for Ours {
-    const NAME: &'static str = "sesscache";
     unsafe fn ctx_new(&self) -> Ptr {
         let c = ctx::SSL_CTX_new(method::TLS_server_method());
         assert!(!c.is_null(), "our SSL_CTX_new failed");
