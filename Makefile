@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs check-header header-compile cargo-test scenarios modes python preload s-server nginx tsan clean
+.PHONY: all lib header demo test clean-logs check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx tsan clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs check-header header-compile cargo-test bench-smoke scenarios modes python preload s-server nginx tsan
+test: clean-logs check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx tsan
 	@tests-c/summary.sh
 
 clean-logs:
@@ -47,6 +47,12 @@ cargo-test:
 	$(CARGO) test --release --locked 2>&1 | tee $(LOGS)/cargo-test.log
 	# The criterion benchmarks only build here, so that `make bench` keeps working.
 	$(CARGO) build --release --locked --benches 2>&1 | tail -1
+
+# Each cargo-fuzz target (fuzz/) for ~25 s from its committed corpus (tools/fuzz-smoke.sh;
+# FUZZ_SECONDS sets the time); cargo test already replays the corpora.
+fuzz-smoke:
+	@mkdir -p $(LOGS)
+	tools/fuzz-smoke.sh | tee $(LOGS)/fuzz-smoke.log
 
 # Differential transcripts: libssl vs sesscache natively vs sesscache preloaded into the
 # libssl build, all under valgrind.
