@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test scenarios modes python preload s-server nginx tsan clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx tsan clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs lint check-header header-compile cargo-test bench-smoke scenarios modes python preload s-server nginx tsan
+test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx tsan
 	@tests-c/summary.sh
 
 clean-logs:
@@ -61,6 +61,12 @@ cargo-test:
 	$(CARGO) test --release --locked 2>&1 | tee $(LOGS)/cargo-test.log
 	# The criterion benchmarks only build here, so that `make bench` keeps working.
 	$(CARGO) build --release --locked --benches 2>&1 | tail -1
+
+# Each cargo-fuzz target (fuzz/) for ~25 s from its committed corpus (tools/fuzz-smoke.sh;
+# FUZZ_SECONDS sets the time); cargo test already replays the corpora.
+fuzz-smoke:
+	@mkdir -p $(LOGS)
+	tools/fuzz-smoke.sh | tee $(LOGS)/fuzz-smoke.log
 
 # Differential transcripts: libssl vs sesscache natively vs sesscache preloaded into the
 # libssl build, all under valgrind.
@@ -119,3 +125,57 @@ bench: header
 bench-smoke: header
 	@mkdir -p $(LOGS)
 	bench/run.sh --smoke | tee $(LOGS)/bench-smoke.log
+
+# `make install PREFIX=/usr/local DESTDIR=...` and `make uninstall`: the shared library under its
+# soname (libsesscache.so.0 -> libsesscache.so.$(SESSCACHE_VERSION), libsesscache.so for
+# -lsesscache), the static library, the headers (sesscache/ssl.h, and sesscache/openssl/ssl.h
+# for sources that include <openssl/ssl.h>), sesscache.pc, the command, the man pages and the
+# example systemd drop-in. `make install-test` checks all of it in a temporary DESTDIR.
+.PHONY: install uninstall install-test
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/sesscache
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL ?= install
+SESSCACHE_VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+SESSCACHE_SONAME := libsesscache.so.0
+
+install: header
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/sesscache/openssl $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(DOCDIR)/systemd
+	$(INSTALL) -m 755 $(RELEASE)/libsesscache.so $(DESTDIR)$(LIBDIR)/libsesscache.so.$(SESSCACHE_VERSION)
+	ln -sfn libsesscache.so.$(SESSCACHE_VERSION) $(DESTDIR)$(LIBDIR)/$(SESSCACHE_SONAME)
+	ln -sfn $(SESSCACHE_SONAME) $(DESTDIR)$(LIBDIR)/libsesscache.so
+	$(INSTALL) -m 644 $(RELEASE)/libsesscache.a $(DESTDIR)$(LIBDIR)/libsesscache.a
+	$(INSTALL) -m 644 include/ssl.h $(DESTDIR)$(INCLUDEDIR)/sesscache/ssl.h
+	$(INSTALL) -m 644 include/openssl/ssl.h $(DESTDIR)$(INCLUDEDIR)/sesscache/openssl/ssl.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+		-e 's|@VERSION@|$(SESSCACHE_VERSION)|g' contrib/sesscache.pc.in >$(RELEASE)/sesscache.pc
+	$(INSTALL) -m 644 $(RELEASE)/sesscache.pc $(DESTDIR)$(PKGCONFIGDIR)/sesscache.pc
+	$(INSTALL) -m 755 $(RELEASE)/sesscache $(DESTDIR)$(BINDIR)/sesscache
+	$(INSTALL) -m 644 man/sesscache.1 $(DESTDIR)$(MANDIR)/man1/sesscache.1
+	$(INSTALL) -m 644 man/sesscache.7 $(DESTDIR)$(MANDIR)/man7/sesscache.7
+	$(INSTALL) -m 644 contrib/systemd/sesscache.conf $(DESTDIR)$(DOCDIR)/systemd/sesscache.conf
+	@# Into the live system: refresh the loader's cache, so that -lsesscache programs find it.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsesscache.so.$(SESSCACHE_VERSION) $(DESTDIR)$(LIBDIR)/$(SESSCACHE_SONAME) \
+		$(DESTDIR)$(LIBDIR)/libsesscache.so $(DESTDIR)$(LIBDIR)/libsesscache.a \
+		$(DESTDIR)$(INCLUDEDIR)/sesscache/ssl.h $(DESTDIR)$(INCLUDEDIR)/sesscache/openssl/ssl.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/sesscache.pc $(DESTDIR)$(BINDIR)/sesscache \
+		$(DESTDIR)$(MANDIR)/man1/sesscache.1 $(DESTDIR)$(MANDIR)/man7/sesscache.7 \
+		$(DESTDIR)$(DOCDIR)/systemd/sesscache.conf
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/sesscache/openssl $(DESTDIR)$(INCLUDEDIR)/sesscache \
+		$(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+install-test: lib
+	@mkdir -p $(LOGS)
+	tests-c/install/run.sh | tee $(LOGS)/install.log
+
+test: install-test

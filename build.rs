@@ -15,6 +15,11 @@ fn main() {
     let profile_dir = out_dir.ancestors().nth(3).expect("OUT_DIR has the usual depth").to_path_buf();
     let header = profile_dir.join("include").join("ssl.h");
 
+    // The shared library's soname, so that programs linked with -lsesscache need
+    // libsesscache.so.0 and an incompatible libsesscache.so.1 can be installed beside it one day.
+    // Programs linked against the build tree find it through the libsesscache.so.0 link made here.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsesscache.so.0");
+    soname_link(&profile_dir);
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src/abi");
     println!("cargo:rerun-if-changed=src/exports");
@@ -28,4 +33,15 @@ fn main() {
         .expect("cbindgen generates the header");
     std::fs::create_dir_all(header.parent().expect("header path has a parent")).expect("create include dir");
     bindings.write_to_file(&header);
+}
+
+/// target/<profile>/libsesscache.so.0 -> libsesscache.so: what the soname names, in the build tree
+/// (it dangles until the library is linked next to it).
+fn soname_link(profile_dir: &std::path::Path) {
+    let link = profile_dir.join("libsesscache.so.0");
+    if std::fs::read_link(&link).is_ok_and(|target| target == std::path::Path::new("libsesscache.so")) {
+        return;
+    }
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("libsesscache.so", &link).expect("create the libsesscache.so.0 link");
 }

@@ -32,6 +32,8 @@ esac
 mkdir -p "$OUT/lib"
 # Every run uses one snapshot of the library: others may rebuild target/release meanwhile.
 cp "$PRELOAD" "$OUT/lib/libsesscache.so"
+# The native builds need what the soname names (libsesscache.so.0).
+ln -sfn libsesscache.so "$OUT/lib/libsesscache.so.0"
 LIB_BUILT=$(date -r "$PRELOAD" '+%F %T')
 LIB=$ROOT/$OUT/lib
 PRELOAD=$LIB/libsesscache.so

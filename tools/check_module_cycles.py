@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Fails when the top-level modules of src/ import each other in a cycle.
 
-A top-level module is src/NAME.rs or src/NAME/ (lib.rs, the crate root, is not one). Module A
+A top-level module is src/NAME.rs or src/NAME/ (lib.rs, the crate root, is not one; src/bin/
+holds binaries, crates of their own). Module A
 depends on B when a file of A names `crate::B` (in a `use` or a path); comments and string
 literals are skipped. The dependencies must form a DAG: exports -> fronts -> engine, everything
 -> abi. Prints the graph, and every cycle found (one per strongly connected component).
@@ -19,6 +20,8 @@ def modules(src):
     found = {}
     for entry in sorted(os.listdir(src)):
         path = os.path.join(src, entry)
+        if entry == "bin":
+            continue
         if os.path.isdir(path):
             files = [os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs if f.endswith(".rs")]
             found[entry] = sorted(files)

@@ -264,15 +264,8 @@ unsafe fn retime(s: *const SSL_SESSION, change: impl FnOnce(&mut SessionFields))
     Some(())
 }
 
-// ---- id and id context ----
-
-// ---- time and timeout ----
-
-// ---- protocol, keys, names ----
-
-// ---- application data ----
-
-// ---- the SSL_SESSION_* functions ----
+// ---- the SSL_SESSION_* functions: life cycle, id and id context, time and timeout, protocol,
+// keys and names, application data ----
 
 pub(crate) fn new() -> Option<*mut SSL_SESSION> {
     Some(Session::with_fields(SessionFields::new(now())).into_raw())

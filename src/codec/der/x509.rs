@@ -47,8 +47,13 @@ impl<'a> Walk<'a> {
     fn done(&self) -> bool {
         self.pos == self.buf.len()
     }
-    /// The next header.
+    /// The next header. An end-of-contents pair where a value would start is refused, as
+    /// OpenSSL's template decoder does (an indefinite value's own end is found by `step`
+    /// before its contents are walked, so none is legitimate here).
     fn next(&self) -> Res<Header> {
+        if is_eoc(self.rest()) {
+            return Err(Bad);
+        }
         header(self.rest())
     }
     /// The next header if it has this tag and class.
