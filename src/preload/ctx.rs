@@ -474,7 +474,9 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
     crate::capi::guard_void(|| {
         let rt = runtime()?;
         let st = state(rt, ctx)?;
+        // A plain load first: removals are frequent, sentinels rare.
         if !s.is_null()
+            && st.sentinel.load(Ordering::Relaxed) == s
             && st.sentinel.compare_exchange(s, std::ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire).is_ok()
         {
             // libssl's flush holds its lock until it frees the sentinel: the engine is
@@ -485,8 +487,12 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
             }
             return Some(());
         }
-        let session = RealSession::borrowed(s)?;
-        let removed = with_context(st.real_ctx(), || st.engine.remove(&session, &st.hooks()));
+        // libssl's reference lasts through this call, and the engine only looks at the handle:
+        // no reference of our own (two atomic operations on every removal).
+        let session = std::mem::ManuallyDrop::new(RealSession::owned(s)?);
+        // libssl marked the session before calling us, so the engine's removal has nothing to
+        // mark and needs no context to mark through.
+        let removed = st.engine.remove(&session, &st.hooks());
         LAST_REMOVED.with(|r| r.set(Some(removed)));
         Some(())
     })

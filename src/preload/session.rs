@@ -112,9 +112,10 @@ impl engine::Session for RealSession {
         if unsafe { (real.SSL_SESSION_is_resumable)(self.as_ptr()) } == 0 {
             return;
         }
+        // Every engine call that evicts or flushes runs inside `with_context`; `on_remove`'s
+        // removal does not, as libssl marked that session already.
         let ctx = MARKING_CTX.get();
         if ctx.is_null() {
-            debug_assert!(false, "the engine changed a preloaded cache outside with_context");
             return;
         }
         // libssl's removal from the context whose cache this is marks the session; the call
