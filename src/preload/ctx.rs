@@ -33,7 +33,9 @@ use parking_lot::{Mutex, RwLock};
 
 use super::session::{in_own_call, with_context, without_callbacks, RealSession};
 use super::Runtime;
-use crate::capi::callbacks::{sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb};
+use crate::capi::callbacks::{
+    sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb, GEN_SESSION_CB,
+};
 use crate::capi::ctx::*;
 use crate::capi::now;
 use crate::capi::session::SSL_SESSION;
@@ -47,6 +49,8 @@ struct AppCallbacks {
     new_session: sesscache_new_session_cb,
     remove_session: sesscache_remove_session_cb,
     get_session: sesscache_get_session_cb,
+    /// Only where libssl's own SSL_has_matching_session_id never reaches us (`on_generate`).
+    generate_id: GEN_SESSION_CB,
 }
 
 pub struct PreloadCtx {
@@ -336,6 +340,40 @@ pub fn retimed(s: *mut SSL_SESSION) {
     for st in live {
         st.engine.reposition(&key, &session, expiry);
     }
+}
+
+/// The application's session-id generator. libssl checks each id it returns against the cache
+/// with its own SSL_has_matching_session_id; a libssl linked -Bsymbolic keeps that call to
+/// itself, where it finds nothing, so there `on_generate` stands in for the generator and makes
+/// the check against the engine. Elsewhere libssl keeps the generator and its call reaches us.
+pub fn set_generate_session_id(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: GEN_SESSION_CB) -> c_int {
+    let installed = match state(rt, ctx) {
+        Some(st) if !rt.libssl_calls_reach_us() => {
+            st.callbacks.write().generate_id = cb;
+            cb.and(Some(on_generate as unsafe extern "C" fn(*mut SSL, *mut c_uchar, *mut c_uint) -> c_int))
+        }
+        _ => cb,
+    };
+    // SAFETY: libssl's own setter.
+    unsafe { (rt.real.SSL_CTX_set_generate_session_id)(ctx, installed) }
+}
+
+/// The application's generator, then libssl's conflict check against the engine: an id the
+/// cache holds fails the generator, and libssl fails the handshake as it does on a conflict.
+unsafe extern "C" fn on_generate(ssl: *mut SSL, id: *mut c_uchar, len: *mut c_uint) -> c_int {
+    crate::capi::guard(0, || {
+        let rt = runtime()?;
+        let st = state_of_ssl(rt, ssl)?;
+        let cb = st.callbacks.read().generate_id?;
+        let made = cb(ssl, id, len);
+        // libssl rejects a length of 0 or beyond its buffer itself, before the conflict check.
+        let n = len.as_ref().map_or(0, |&l| l as usize);
+        if made == 0 || n == 0 || n > 32 || id.is_null() {
+            return Some(made);
+        }
+        let key = SessionKey::new((rt.real.SSL_version)(ssl), std::slice::from_raw_parts(id, n))?;
+        Some(if st.engine.contains(&key) { 0 } else { made })
+    })
 }
 
 macro_rules! app_callback {

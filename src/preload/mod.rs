@@ -39,6 +39,8 @@ pub struct Runtime {
     /// The SSL_SESSION ex_data slot of each context's auto-flush sentinel (see ctx.rs), or -1
     /// where none is needed; decided at the first context (see `session_index`).
     session_index: OnceCell<c_int>,
+    /// Whether libssl's calls to its own exported functions reach ours (`internal_calls_reach_us`).
+    interposed: OnceCell<bool>,
 }
 
 thread_local! {
@@ -47,12 +49,18 @@ thread_local! {
 }
 
 impl Runtime {
+    /// Whether libssl's internal calls of its exported functions reach ours: false for a
+    /// libssl linked -Bsymbolic. Probed once, at the first context.
+    pub(crate) fn libssl_calls_reach_us(&self) -> bool {
+        *self.interposed.get_or_init(|| internal_calls_reach_us(&self.real))
+    }
+
     /// The sentinel's SSL_SESSION ex_data slot: registered only for a libssl whose internal
     /// calls do not reach our exports (linked -Bsymbolic), the only one that needs it, so that
     /// elsewhere the application's own indexes are numbered as with plain libssl. -1: none.
     pub(crate) fn session_index(&self) -> c_int {
         *self.session_index.get_or_init(|| {
-            if internal_calls_reach_us(&self.real) {
+            if self.libssl_calls_reach_us() {
                 return -1;
             }
             const CRYPTO_EX_INDEX_SSL_SESSION: c_int = 2;
@@ -192,5 +200,5 @@ fn detect() -> Detected {
         return Detected::PassThrough(real);
     }
     crate::report::enable();
-    Detected::Preload(Runtime { real, ctx_index, session_index: OnceCell::new() })
+    Detected::Preload(Runtime { real, ctx_index, session_index: OnceCell::new(), interposed: OnceCell::new() })
 }
