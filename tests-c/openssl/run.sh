@@ -26,6 +26,7 @@ in_out() { bash -c 'cd "$1" && shift && "$@"; exit $?' _ "$@"; }
 PROGRAM_TIMEOUT=600
 TEST_TIMEOUT=120
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # the programs run inside it, and get paths under it
 [ -f "$LIB" ] || { echo "no $LIB: run make first" >&2; exit 2; }
 
 dir=$(tests-c/openssl/build.sh | tail -n 1)
