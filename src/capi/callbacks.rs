@@ -146,6 +146,8 @@ pub unsafe extern "C" fn SSL_CTX_sess_get_get_cb(ctx: *mut SSL_CTX) -> sesscache
 /// The generator `sesscache_server_new_session` uses for new session ids. Returns 1.
 #[no_mangle]
 pub unsafe extern "C" fn SSL_CTX_set_generate_session_id(ctx: *mut SSL_CTX, cb: GEN_SESSION_CB) -> c_int {
-    forward!(SSL_CTX_set_generate_session_id(ctx, cb));
+    preload!(SSL_CTX_set_generate_session_id(ctx, cb), 0, |rt| crate::preload::ctx::set_generate_session_id(
+        rt, ctx, cb
+    ));
     guard(0, || set(ctx, |c| c.generate_id = cb).map(|_| 1))
 }
