@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx tsan openssl-suite clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx tsan openssl-suite clean
 
 all: header
 
@@ -25,11 +25,25 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx tsan openssl-suite
+test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx tsan openssl-suite
 	@tests-c/summary.sh
 
 clean-logs:
 	@rm -rf $(LOGS)
+
+# The code's shape: no import cycle between the top-level modules of src/, rustfmt's layout,
+# and no clippy warning (including an unsafe block without its SAFETY comment).
+lint: module-cycles fmt-check clippy
+
+module-cycles:
+	@mkdir -p $(LOGS)
+	tools/check_module_cycles.py | tee $(LOGS)/module-cycles.log
+
+fmt-check:
+	$(CARGO) fmt --check
+
+clippy:
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
 
 # The committed header must be what the code generates.
 check-header: lib

@@ -1,4 +1,5 @@
-//! Generates the C header from the `extern "C"` surface in src/capi with cbindgen.
+//! Generates the C header with cbindgen from the C surface: the exports (src/exports) and the
+//! vocabulary they use (src/abi), and nothing else of the crate.
 //!
 //! The header is written next to the build's artefacts (target/<profile>/include/ssl.h), never
 //! into the source tree: `make` copies it to include/ssl.h, and `make test` compares the two so
@@ -20,11 +21,13 @@ fn main() {
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsesscache.so.0");
     soname_link(&profile_dir);
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=src/abi");
+    println!("cargo:rerun-if-changed=src/exports");
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
     let bindings = cbindgen::Builder::new()
-        .with_crate(&crate_dir)
+        .with_src(crate_dir.join("src/abi/mod.rs"))
+        .with_src(crate_dir.join("src/exports/mod.rs"))
         .with_config(config)
         .generate()
         .expect("cbindgen generates the header");

@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use sesscache::engine::{Context, NoHooks, SessionKey};
+use sesscache::engine::{Context, NoCallbacks, SessionKey};
 
 #[path = "../tests/support/session.rs"]
 mod support;
@@ -73,7 +73,7 @@ fn filled(n: u64, times: Times, limit: i64) -> Context<S> {
     ctx.set_cache_size(limit);
     let mut rng = 42;
     for i in 0..n {
-        ctx.add(make(i, n, times, &mut rng), || BASE, &NoHooks);
+        ctx.add(make(i, n, times, &mut rng), || BASE, &NoCallbacks);
     }
     ctx
 }
@@ -98,11 +98,11 @@ fn insert(c: &mut Criterion) {
                         next += chunk;
                         let t0 = Instant::now();
                         for s in &fresh {
-                            black_box(ctx.add(s.clone(), || BASE, &NoHooks));
+                            black_box(ctx.add(s.clone(), || BASE, &NoCallbacks));
                         }
                         spent += t0.elapsed();
                         for s in &fresh {
-                            ctx.remove(s, &NoHooks);
+                            ctx.remove(s, &NoCallbacks);
                         }
                         left -= chunk;
                     }
@@ -145,7 +145,7 @@ fn evict(c: &mut Criterion) {
                 next += iters;
                 let t0 = Instant::now();
                 for s in &fresh {
-                    black_box(ctx.add(s.clone(), || BASE, &NoHooks));
+                    black_box(ctx.add(s.clone(), || BASE, &NoCallbacks));
                 }
                 let spent = t0.elapsed();
                 drop(fresh);
@@ -165,7 +165,7 @@ fn flush(c: &mut Criterion) {
         ctx.set_cache_size(0);
         let all: Vec<S> = (0..n).map(|i| session(i, BASE + (i as f64 * 100.0 / n as f64) as i64, 300)).collect();
         for s in &all {
-            ctx.add(s.clone(), || BASE, &NoHooks);
+            ctx.add(s.clone(), || BASE, &NoCallbacks);
         }
         let expired = &all[..(n / 100) as usize];
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
@@ -173,10 +173,10 @@ fn flush(c: &mut Criterion) {
                 let mut spent = Duration::ZERO;
                 for _ in 0..iters {
                     let t0 = Instant::now();
-                    ctx.flush(BASE + 301, &NoHooks);
+                    ctx.flush(BASE + 301, &NoCallbacks);
                     spent += t0.elapsed();
                     for s in expired {
-                        ctx.add(s.clone(), || BASE, &NoHooks);
+                        ctx.add(s.clone(), || BASE, &NoCallbacks);
                     }
                 }
                 assert_eq!(ctx.number(), n as i64);

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use sesscache::engine::{Context, NoHooks, SessionKey};
+use sesscache::engine::{Context, NoCallbacks, SessionKey};
 
 #[path = "../tests/support/session.rs"]
 mod support;
@@ -28,7 +28,7 @@ fn context(n: u64) -> Context<S> {
     let c = Context::default();
     c.set_cache_size(n as i64 + 1);
     for i in 0..n {
-        c.add(session(i), || 0, &NoHooks);
+        c.add(session(i), || 0, &NoCallbacks);
     }
     c
 }
@@ -47,7 +47,7 @@ fn run(ctxs: &[&Context<S>], threads: usize, iters: u64, n: u64, adds: bool, rou
                 let mut hits = 0u64;
                 for s in fresh {
                     if adds {
-                        c.add(s, || 0, &NoHooks);
+                        c.add(s, || 0, &NoCallbacks);
                     }
                     for _ in 0..4 {
                         x ^= x << 13;

@@ -7,12 +7,13 @@
 use std::ffi::{c_int, c_long, c_void};
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use sesscache::capi::ctx::*;
-use sesscache::capi::exdata::{SSL_SESSION_get_ex_new_index, CRYPTO_EX_DATA};
-use sesscache::capi::method::TLS_server_method;
-use sesscache::capi::session::*;
-use sesscache::capi::ssl::*;
-use sesscache::capi::stats::SSL_CTX_sess_number;
+use sesscache::abi::*;
+use sesscache::exports::ctx::*;
+use sesscache::exports::exdata::SSL_SESSION_get_ex_new_index;
+use sesscache::exports::method::TLS_server_method;
+use sesscache::exports::session::*;
+use sesscache::exports::ssl::*;
+use sesscache::exports::stats::SSL_CTX_sess_number;
 
 static MADE: AtomicI64 = AtomicI64::new(0);
 static FREED: AtomicI64 = AtomicI64::new(0);

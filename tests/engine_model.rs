@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sesscache::engine::{Context, Expiry, Handle, Hooks, Session, SessionKey};
+use sesscache::engine::{Callbacks, Context, Expiry, Handle, Session, SessionKey};
 
 #[derive(Debug)]
 struct Data {
@@ -58,7 +58,7 @@ impl Session for S {
 /// context evicts without calling it (and without stopping between evictions).
 #[derive(Default)]
 struct Log(Mutex<Vec<u32>>, bool);
-impl Hooks<S> for Log {
+impl Callbacks<S> for Log {
     fn removed(&self, s: &S) {
         self.0.lock().unwrap().push(s.tag());
     }
@@ -160,7 +160,7 @@ fn run(seed: u64, steps: usize, ids: u64, limits: u64) {
     ctx.set_cache_size(limit as i64);
     let mut model = Model::default();
     let quiet = rng.below(2) == 0;
-    let hooks = Log(Mutex::default(), quiet);
+    let callbacks = Log(Mutex::default(), quiet);
     let mut pool: Vec<S> = Vec::new();
     let times = [0i64, 5, 10, 100, 1000, -1, -50, i64::MAX - 3];
     for step in 0..steps {
@@ -184,7 +184,7 @@ fn run(seed: u64, steps: usize, ids: u64, limits: u64) {
                     pool.push(s.clone());
                     s
                 };
-                let got = ctx.add(s.clone(), || 0, &hooks);
+                let got = ctx.add(s.clone(), || 0, &callbacks);
                 let mut evicted = Vec::new();
                 assert_eq!(got, model.add(&s, limit, &mut evicted), "{context}: add result");
                 if !quiet {
@@ -193,13 +193,13 @@ fn run(seed: u64, steps: usize, ids: u64, limits: u64) {
             }
             5 | 6 if !pool.is_empty() => {
                 let s = pool[rng.below(pool.len() as u64) as usize].clone();
-                let got = ctx.remove(&s, &hooks);
+                let got = ctx.remove(&s, &callbacks);
                 assert_eq!(got, model.remove(&s, &mut want), "{context}: remove result");
             }
             // Large runs flush rarely, so that the cache gets large.
             7 if ids <= 6 || rng.below(40) == 0 => {
                 let t = [0i64, 50, 150, 1100, 1200][rng.below(5) as usize];
-                ctx.flush(t, &hooks);
+                ctx.flush(t, &callbacks);
                 model.flush(t, &mut want);
                 if quiet {
                     // No callback to call: the flushed sessions show only as marked.
@@ -221,7 +221,7 @@ fn run(seed: u64, steps: usize, ids: u64, limits: u64) {
             }
             _ => {}
         }
-        let got = std::mem::take(&mut *hooks.0.lock().unwrap());
+        let got = std::mem::take(&mut *callbacks.0.lock().unwrap());
         assert_eq!(got, want, "{context}: removals");
         assert_eq!(ctx.number() as usize, model.table.len(), "{context}: number");
         let order: Vec<SessionKey> = model.list.iter().rev().map(|s| s.key()).collect();

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use sesscache::engine::{Context, Handle, Hooks, SessionKey};
+use sesscache::engine::{Callbacks, Context, Handle, SessionKey};
 
 #[path = "support/session.rs"]
 mod support;
@@ -14,7 +14,7 @@ struct Reentrant<'a> {
     ctx: &'a Context<S>,
     calls: AtomicI64,
 }
-impl Hooks<S> for Reentrant<'_> {
+impl Callbacks<S> for Reentrant<'_> {
     fn removed(&self, s: &S) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let _ = self.ctx.number();
@@ -28,13 +28,13 @@ fn threads_with_reentrant_callbacks_keep_the_books() {
     const OPS: u64 = 20_000;
     let ctx: Context<S> = Context::default();
     ctx.set_cache_size(500);
-    let hooks = Reentrant { ctx: &ctx, calls: AtomicI64::new(0) };
+    let callbacks = Reentrant { ctx: &ctx, calls: AtomicI64::new(0) };
     let added = AtomicI64::new(0);
     let remove_calls = AtomicI64::new(0);
     let removed = AtomicI64::new(0);
     std::thread::scope(|scope| {
         for t in 0..THREADS {
-            let (ctx, hooks, added, remove_calls, removed) = (&ctx, &hooks, &added, &remove_calls, &removed);
+            let (ctx, callbacks, added, remove_calls, removed) = (&ctx, &callbacks, &added, &remove_calls, &removed);
             scope.spawn(move || {
                 let mut mine = Vec::new();
                 for i in 0..OPS {
@@ -43,19 +43,19 @@ fn threads_with_reentrant_callbacks_keep_the_books() {
                     id[..8].copy_from_slice(&t.to_le_bytes());
                     id[8..16].copy_from_slice(&i.to_le_bytes());
                     let s = S::new(SessionKey::new(0x303, &id).unwrap(), i as i64, 100);
-                    if ctx.add(s.clone(), || 0, hooks) {
+                    if ctx.add(s.clone(), || 0, callbacks) {
                         added.fetch_add(1, Ordering::Relaxed);
                     }
                     mine.push(s);
                     if i % 7 == 0 {
                         let victim = &mine[(i as usize * 31) % mine.len()];
                         remove_calls.fetch_add(1, Ordering::Relaxed);
-                        if ctx.remove(victim, hooks) {
+                        if ctx.remove(victim, callbacks) {
                             removed.fetch_add(1, Ordering::Relaxed);
                         }
                     }
                     if i % 1000 == 999 {
-                        ctx.flush(i as i64, hooks);
+                        ctx.flush(i as i64, callbacks);
                     }
                     if ctx.get(&mine[mine.len() / 2].key()).is_some_and(|found| !found.same(&mine[mine.len() / 2])) {
                         panic!("lookup returned another session");
@@ -64,7 +64,7 @@ fn threads_with_reentrant_callbacks_keep_the_books() {
             });
         }
     });
-    let evicted_or_flushed = hooks.calls.load(Ordering::Relaxed) - remove_calls.load(Ordering::Relaxed);
+    let evicted_or_flushed = callbacks.calls.load(Ordering::Relaxed) - remove_calls.load(Ordering::Relaxed);
     let number = ctx.number();
     assert_eq!(number, added.load(Ordering::Relaxed) - evicted_or_flushed - removed.load(Ordering::Relaxed));
     assert_eq!(ctx.keys_in_eviction_order().len() as i64, number);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates src/cipher_table.rs from the system libssl: tools/cipher_probe.c asks
+# Regenerates src/codec/cipher_table.rs from the system libssl: tools/cipher_probe.c asks
 # SSL_CIPHER_find about all 65536 two-byte codes on a real SSL and prints id and name of
 # every suite libssl resolves. Needs a C compiler and libssl's headers (libssl-dev).
 #
-# usage: tools/gen_cipher_table.sh        (from anywhere; writes src/cipher_table.rs)
+# usage: tools/gen_cipher_table.sh        (from anywhere; writes src/codec/cipher_table.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
@@ -32,5 +32,5 @@ version=${version:-unknown libssl}
     done
     echo "];"
 } >"$tmp/cipher_table.rs"
-mv "$tmp/cipher_table.rs" src/cipher_table.rs
-echo "gen_cipher_table: $(wc -l <"$tmp/ciphers.txt") suites written to src/cipher_table.rs"
+mv "$tmp/cipher_table.rs" src/codec/cipher_table.rs
+echo "gen_cipher_table: $(wc -l <"$tmp/ciphers.txt") suites written to src/codec/cipher_table.rs"

@@ -3,8 +3,9 @@
 
 use std::ffi::{c_int, c_long};
 
-use sesscache::capi::{callbacks, ctx, method, session, ssl, stats};
-pub use sesscache::session::SessionFields as Fields;
+use sesscache::abi::{SSL_CTX, SSL_SESSION};
+pub use sesscache::codec::session::SessionFields as Fields;
+use sesscache::exports::{callbacks, ctx, method, session, ssl, stats};
 
 use super::cache_ops::CacheApi;
 use super::libssl::Ptr;
@@ -12,24 +13,24 @@ use super::libssl::Ptr;
 /// d2i_SSL_SESSION: the session and the bytes it took; `now` is the time given to a session
 /// whose DER has none.
 pub fn decode(input: &[u8], now: i64) -> Option<(Fields, usize)> {
-    sesscache::der::decode(input, now)
+    sesscache::codec::der::decode(input, now)
 }
 
 /// d2i_SSL_SESSION into an existing session.
 pub fn decode_into(input: &[u8], now: i64, f: &mut Fields) -> Option<usize> {
-    sesscache::der::decode_into(input, now, f)
+    sesscache::codec::der::decode_into(input, now, f)
 }
 
 /// i2d_SSL_SESSION.
 pub fn encode(f: &Fields) -> Option<Vec<u8>> {
-    sesscache::der::encode(f)
+    sesscache::codec::der::encode(f)
 }
 
 /// Our native C API, called directly (the fuzz binary has no libssl in its own namespace, so
 /// the library runs natively).
 pub struct Ours;
 
-unsafe extern "C" fn remove_cb(_ctx: *mut ctx::SSL_CTX, s: *mut session::SSL_SESSION) {
+unsafe extern "C" fn remove_cb(_ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
     super::cache_ops::removed(s.cast());
 }
 

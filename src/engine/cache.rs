@@ -101,7 +101,7 @@ impl<H: Handle> Shard<H> {
 }
 
 /// What the first step of an add found.
-pub enum AddStart<'a, H: Handle> {
+pub(super) enum AddStart<'a, H: Handle> {
     /// The key was not cached, or held another session object, which was dropped without a
     /// remove callback (`replaced`), as OpenSSL does. OpenSSL returns 1. When an eviction is
     /// due, the newcomer is counted but not yet in the expiry order, and `eviction` is the
@@ -117,7 +117,7 @@ pub enum AddStart<'a, H: Handle> {
 #[repr(align(128))]
 struct Padded<T>(T);
 
-pub struct Cache<H> {
+pub(super) struct Cache<H> {
     /// Read by every call: kept off the order's lines, which every change writes.
     hasher: DefaultHashBuilder,
     shards: Box<[Padded<RwLock<Shard<H>>>]>,
@@ -139,7 +139,7 @@ impl<H: Handle> Default for Cache<H> {
 /// An eviction or flush under way: one session at a time is taken out, and the caller runs
 /// the remove callback between steps with no lock held. A callback may re-add what was taken
 /// out; the walk passes over everything placed after it began, so it always ends.
-pub struct Walk<'a, H: Handle> {
+pub(super) struct Walk<'a, H: Handle> {
     cache: &'a Cache<H>,
     mark: u64,
 }
@@ -229,10 +229,6 @@ impl<H: Handle> Cache<H> {
 
     pub fn len(&self) -> usize {
         self.order.0.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// First step of caching `handle` under `key` (its current key); see `AddStart`. With

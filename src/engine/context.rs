@@ -27,7 +27,7 @@ pub trait Session: Handle {
 
 /// User code the engine calls: always after releasing its lock, so a callback may call back
 /// into the same context (OpenSSL holds its lock there, and deadlocks).
-pub trait Hooks<H> {
+pub trait Callbacks<H> {
     /// The remove callback: `session` has left the cache (removed, evicted, flushed).
     fn removed(&self, session: &H);
     /// False when `removed` does nothing (no remove callback is set).
@@ -38,9 +38,9 @@ pub trait Hooks<H> {
     fn added(&self, _session: &H, _key: SessionKey) {}
 }
 
-/// Hooks for code paths with no user callbacks to call.
-pub struct NoHooks;
-impl<H> Hooks<H> for NoHooks {
+/// For code paths with no user callbacks to call.
+pub struct NoCallbacks;
+impl<H> Callbacks<H> for NoCallbacks {
     fn removed(&self, _: &H) {}
     fn calls_back_on_remove(&self) -> bool {
         false
@@ -132,16 +132,16 @@ impl<H: Session> Context<H> {
     /// did not hold it already. Evicted sessions are marked not resumable and reported. The
     /// handle passed in becomes the cache's reference; `now` is read only for
     /// SSL_SESS_CACHE_UPDATE_TIME.
-    pub fn add(&self, session: H, now: impl FnOnce() -> i64, hooks: &impl Hooks<H>) -> bool {
+    pub fn add(&self, session: H, now: impl FnOnce() -> i64, callbacks: &impl Callbacks<H>) -> bool {
         let (key, expiry) = session.key_and_expiry();
         let expiry = if self.mode().contains(CacheMode::UPDATE_TIME) { session.touch(now()) } else { expiry };
         // Told before the handle moves into the store; where the session lives only matters
         // while it is cached there, which the front checks.
-        hooks.added(&session, key);
+        callbacks.added(&session, key);
         // Without a remove callback, nobody can watch an eviction between its steps: all of
         // the add happens under one hold of the store's order lock.
         let mut evicted = Vec::new();
-        let evict_into = (!hooks.calls_back_on_remove()).then_some(&mut evicted);
+        let evict_into = (!callbacks.calls_back_on_remove()).then_some(&mut evicted);
         let outcome = self.cache.add_start(key, session, expiry, self.size_limit(), evict_into);
         let AddStart::New { replaced, eviction } = outcome else {
             return false;
@@ -158,7 +158,7 @@ impl<H: Session> Context<H> {
             // cache_full counts once the victim's remove callback has returned.
             while let Some(victim) = walk.evict_one(self.size_limit()) {
                 victim.mark_not_resumable();
-                hooks.removed(&victim);
+                callbacks.removed(&victim);
                 self.stats.bump(Counter::CacheFull);
             }
             walk.link_newcomer(key, expiry);
@@ -170,14 +170,14 @@ impl<H: Session> Context<H> {
     /// `SSL_CTX_remove_session`: looks up the session's key. A session with an empty id is
     /// ignored (0, no callback). Otherwise the session is marked not resumable and the remove
     /// callback sees it whether or not it was cached: OpenSSL 3.0's behaviour.
-    pub fn remove(&self, session: &H, hooks: &impl Hooks<H>) -> bool {
+    pub fn remove(&self, session: &H, callbacks: &impl Callbacks<H>) -> bool {
         let key = session.key();
         if key.has_empty_id() {
             return false;
         }
         let removed = self.cache.remove(&key);
         session.mark_not_resumable();
-        hooks.removed(session);
+        callbacks.removed(session);
         removed.is_some()
     }
 
@@ -196,9 +196,9 @@ impl<H: Session> Context<H> {
 
     /// `SSL_CTX_flush_sessions(ctx, t)`: removes every session timed out at `t`, or every
     /// session when `t` is 0, oldest expiry first, each marked and reported.
-    pub fn flush(&self, t: i64, hooks: &impl Hooks<H>) {
+    pub fn flush(&self, t: i64, callbacks: &impl Callbacks<H>) {
         let expired = |e: Expiry| t == 0 || e.is_expired_at(t);
-        if !hooks.calls_back_on_remove() {
+        if !callbacks.calls_back_on_remove() {
             // Nobody can watch the steps: all of it under one hold of the store's order lock.
             for s in self.cache.take_expired(expired) {
                 s.mark_not_resumable();
@@ -209,7 +209,7 @@ impl<H: Session> Context<H> {
         let walk = self.cache.walk();
         while let Some(s) = walk.pop_expired(expired) {
             s.mark_not_resumable();
-            hooks.removed(&s);
+            callbacks.removed(&s);
         }
     }
 

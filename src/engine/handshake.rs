@@ -3,7 +3,7 @@
 //! automatic flush. A TLS engine that is not OpenSSL drives these to keep every counter meaning
 //! what it means in libssl.
 
-use super::context::{Context, Hooks, Session};
+use super::context::{Callbacks, Context, Session};
 use super::{CacheMode, Counter, Role, SessionKey};
 
 /// More of the session than the cache itself needs: what the handshake checks.
@@ -14,13 +14,13 @@ pub trait HandshakeSession: Session {
 }
 
 /// The get callback, for a session not found internally. Never called under a lock.
-pub trait GetCallback<H>: Hooks<H> {
+pub trait GetCallback<H>: Callbacks<H> {
     /// The returned handle owns a reference (the front applies the callback's copy flag).
     fn external_get(&self, id: &[u8]) -> Option<H>;
 }
 
 /// User callbacks the handshake calls, never under a lock.
-pub trait HandshakeHooks<H>: GetCallback<H> {
+pub trait HandshakeCallbacks<H>: GetCallback<H> {
     /// The new-session callback, offered every session the handshake would cache.
     fn new_session(&self, session: &H);
 }
@@ -58,9 +58,9 @@ impl<H: HandshakeSession> Context<H> {
     }
 
     /// The server got a ClientHello offering session `id`: OpenSSL's lookup order and checks.
-    pub fn resume_lookup(&self, peer: &Peer, id: &[u8], now: i64, hooks: &impl HandshakeHooks<H>) -> Resume<H> {
+    pub fn resume_lookup(&self, peer: &Peer, id: &[u8], now: i64, callbacks: &impl HandshakeCallbacks<H>) -> Resume<H> {
         let Some(key) = SessionKey::new(peer.version, id) else { return Resume::Miss };
-        let Some(s) = self.lookup(&key, now, hooks) else { return Resume::Miss };
+        let Some(s) = self.lookup(&key, now, callbacks) else { return Resume::Miss };
         // A session of another version, or made for another context, is treated as a miss
         // without counting one.
         if s.key().version() != peer.version || !s.sid_ctx_matches(peer.sid_ctx) {
@@ -71,7 +71,7 @@ impl<H: HandshakeSession> Context<H> {
         }
         if s.expiry().is_expired_at(now) {
             self.stats.bump(Counter::Timeout);
-            self.remove(&s, hooks);
+            self.remove(&s, callbacks);
             return Resume::Miss;
         }
         self.stats.bump(Counter::Hit);
@@ -81,7 +81,7 @@ impl<H: HandshakeSession> Context<H> {
     /// OpenSSL's `lookup_sess_in_cache`: the cache (unless NO_INTERNAL_LOOKUP; a miss counts),
     /// then the get callback (a session no longer resumable is ignored; cb_hits counts; it is
     /// cached unless NO_INTERNAL_STORE). `key`'s id is what the peer offered.
-    pub fn lookup(&self, key: &SessionKey, now: i64, hooks: &impl GetCallback<H>) -> Option<H> {
+    pub fn lookup(&self, key: &SessionKey, now: i64, callbacks: &impl GetCallback<H>) -> Option<H> {
         if !self.mode().contains(CacheMode::NO_INTERNAL_LOOKUP) {
             match self.get(key) {
                 Some(s) => {
@@ -91,13 +91,13 @@ impl<H: HandshakeSession> Context<H> {
                 None => self.stats.bump(Counter::Miss),
             }
         }
-        let s = hooks.external_get(key.id())?;
+        let s = callbacks.external_get(key.id())?;
         if !s.is_resumable() {
             return None;
         }
         self.stats.bump(Counter::CbHit);
         if !self.mode().contains(CacheMode::NO_INTERNAL_STORE) {
-            self.add(s.clone(), || now, hooks);
+            self.add(s.clone(), || now, callbacks);
         }
         Some(s)
     }
@@ -111,14 +111,21 @@ impl<H: HandshakeSession> Context<H> {
     /// The handshake finished with `session` (resumed when `hit`): cache it per the mode, offer
     /// it to the new-session callback, count the good handshake, and every 256th good
     /// handshake flush expired sessions unless NO_AUTO_CLEAR.
-    pub fn handshake_finished(&self, peer: &Peer, session: &H, hit: bool, now: i64, hooks: &impl HandshakeHooks<H>) {
+    pub fn handshake_finished(
+        &self,
+        peer: &Peer,
+        session: &H,
+        hit: bool,
+        now: i64,
+        callbacks: &impl HandshakeCallbacks<H>,
+    ) {
         let good = match peer.role {
             Role::Client => Counter::ConnectGood,
             Role::Server => Counter::AcceptGood,
         };
         // OpenSSL reads the good counter for the flush before counting this handshake, and
         // counts a client's hit after the cache update.
-        self.update_cache(peer, session, hit, self.counter(good), now, hooks);
+        self.update_cache(peer, session, hit, self.counter(good), now, callbacks);
         if hit && peer.role == Role::Client {
             self.stats.bump(Counter::Hit);
         }
@@ -138,7 +145,7 @@ impl<H: HandshakeSession> Context<H> {
         hit: bool,
         good_so_far: i64,
         now: i64,
-        hooks: &impl HandshakeHooks<H>,
+        callbacks: &impl HandshakeCallbacks<H>,
     ) {
         if session.key().has_empty_id() || !session.is_resumable() {
             return;
@@ -152,12 +159,12 @@ impl<H: HandshakeSession> Context<H> {
         let bit = peer.role.cache_bit();
         if mode.intersects(bit) && !hit {
             if !mode.contains(CacheMode::NO_INTERNAL_STORE) {
-                self.add(session.clone(), || now, hooks);
+                self.add(session.clone(), || now, callbacks);
             }
-            hooks.new_session(session);
+            callbacks.new_session(session);
         }
         if !mode.contains(CacheMode::NO_AUTO_CLEAR) && mode.contains(bit) && good_so_far & 0xff == 0xff {
-            self.flush(now, hooks);
+            self.flush(now, callbacks);
         }
     }
 }

@@ -2,6 +2,8 @@
 //! handle so that the native front (its own session objects) and the preload front (libssl's)
 //! share every rule.
 
+#![forbid(unsafe_code)]
+
 mod cache;
 mod context;
 mod expiry;
@@ -11,10 +13,10 @@ mod mode;
 mod order;
 mod stats;
 
-pub use cache::{AddStart, Cache, Handle, Walk};
-pub use context::{Context, Hooks, NoHooks, Session, DEFAULT_CACHE_SIZE, DEFAULT_CTX_TIMEOUT};
+pub use cache::Handle;
+pub use context::{Callbacks, Context, NoCallbacks, Session, DEFAULT_CACHE_SIZE, DEFAULT_CTX_TIMEOUT};
 pub use expiry::Expiry;
-pub use handshake::{GetCallback, HandshakeHooks, HandshakeSession, Peer, Resume};
+pub use handshake::{GetCallback, HandshakeCallbacks, HandshakeSession, Peer, Resume};
 pub use key::SessionKey;
 pub use mode::{CacheMode, Role};
 pub use stats::{Counter, Stats};

@@ -9,6 +9,7 @@
 //! - `on_remove` is reached whenever libssl removes a session (expired, failed connection,
 //!   fatal alert, or our own `SSL_CTX_remove_session`): the engine drops it and the
 //!   application's remove callback runs.
+//!
 //! The application's mode, size and callbacks live here; libssl sees only the bits that steer
 //! its handshake (CLIENT, SERVER, NO_AUTO_CLEAR).
 //!
@@ -25,41 +26,30 @@
 //!   there and the sentinel stays: one flush either way.
 
 use std::cell::Cell;
-use std::ffi::{c_int, c_long, c_uchar, c_uint, c_void};
+use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Weak};
 
 use once_cell::sync::OnceCell;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
-use super::real::ExDup;
 use super::session::{in_own_call, with_context, without_callbacks, RealSession};
 use super::Runtime;
-use crate::capi::callbacks::{
-    sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb, GEN_SESSION_CB,
+use crate::abi::*;
+use crate::engine::{
+    CacheMode, Callbacks, Context, Counter, GetCallback, Handle, HandshakeSession, Session, SessionKey,
 };
-use crate::capi::ctx::*;
-use crate::capi::now;
-use crate::capi::session::SSL_SESSION;
-use crate::capi::ssl::SSL;
-use crate::engine::{CacheMode, Context, Counter, GetCallback, Handle, HandshakeSession, Hooks, Session, SessionKey};
-use crate::report;
+use crate::obs::{self, Front, Observed, Snapshot};
 
-/// The application's callbacks, which libssl never sees.
-#[derive(Clone, Copy, Default)]
-struct AppCallbacks {
-    new_session: sesscache_new_session_cb,
-    remove_session: sesscache_remove_session_cb,
-    get_session: sesscache_get_session_cb,
-    /// Only where libssl's own SSL_has_matching_session_id never reaches us (`on_generate`).
-    generate_id: GEN_SESSION_CB,
-}
-
+/// A real context's engine state: the application's mode, size and callbacks (which libssl
+/// never sees) and the engine that is its cache.
 pub struct PreloadCtx {
     rt: &'static Runtime,
     /// The real context, as an address (it outlives this state: freed only after its ex_data).
     ctx: usize,
     engine: Context<RealSession>,
+    /// The application's callbacks; `generate_id` only where libssl's own
+    /// SSL_has_matching_session_id never reaches us (`on_generate`).
     callbacks: RwLock<AppCallbacks>,
     /// The auto-flush sentinel in libssl's internal list, or null while there is none.
     sentinel: AtomicPtr<SSL_SESSION>,
@@ -74,45 +64,33 @@ struct Sentinel {
 /// The sentinel's id; its protocol version stays 0, so it never equals a real session.
 const SENTINEL_ID: &[u8; 32] = b"sesscache: libssl's auto flush. ";
 
-/// Every live preloaded context, for moving a re-timed session and for the exit report.
-static LIVE: Mutex<Vec<Weak<PreloadCtx>>> = parking_lot::const_mutex(Vec::new());
-
 thread_local! {
     /// What the engine found when `on_remove` ran for our own `SSL_CTX_remove_session`.
     static LAST_REMOVED: Cell<Option<bool>> = const { Cell::new(None) };
 }
 
 /// The application's callbacks, bound to the real context and, for lookups, the connection.
-struct AppHooks {
+struct BoundCallbacks {
     ctx: *mut SSL_CTX,
     ssl: *mut SSL,
-    callbacks: AppCallbacks,
+    app: AppCallbacks,
 }
 
-impl Hooks<RealSession> for AppHooks {
+impl Callbacks<RealSession> for BoundCallbacks {
     fn removed(&self, session: &RealSession) {
-        if let Some(cb) = self.callbacks.remove_session {
-            // SAFETY: the application's callback with live objects; no lock is held.
-            unsafe { cb(self.ctx, session.as_ptr()) };
-        }
+        // SAFETY: live objects; the engine holds no lock now.
+        unsafe { self.app.call_remove(self.ctx, session.as_ptr()) };
     }
     fn calls_back_on_remove(&self) -> bool {
-        self.callbacks.remove_session.is_some()
+        self.app.remove_session.is_some()
     }
 }
 
-impl GetCallback<RealSession> for AppHooks {
-    /// The application's get callback, with its copy flag applied.
+impl GetCallback<RealSession> for BoundCallbacks {
     fn external_get(&self, id: &[u8]) -> Option<RealSession> {
-        let cb = self.callbacks.get_session?;
-        let mut copy: c_int = 1;
-        // SAFETY: the application's callback; `id` outlives the call.
-        let s = unsafe { cb(self.ssl, id.as_ptr(), id.len() as c_int, &mut copy) };
-        if copy != 0 {
-            RealSession::borrowed(s)
-        } else {
-            RealSession::owned(s)
-        }
+        // SAFETY: `ssl` is the live connection libssl is looking up for; the application's
+        // callback returns one of libssl's sessions or NULL.
+        unsafe { self.app.call_get(self.ssl, id) }
     }
 }
 
@@ -120,11 +98,11 @@ impl PreloadCtx {
     fn real_ctx(&self) -> *mut SSL_CTX {
         self.ctx as *mut SSL_CTX
     }
-    fn hooks(&self) -> AppHooks {
-        self.hooks_for(std::ptr::null_mut())
+    fn callbacks(&self) -> BoundCallbacks {
+        self.callbacks_for(std::ptr::null_mut())
     }
-    fn hooks_for(&self, ssl: *mut SSL) -> AppHooks {
-        AppHooks { ctx: self.real_ctx(), ssl, callbacks: *self.callbacks.read() }
+    fn callbacks_for(&self, ssl: *mut SSL) -> BoundCallbacks {
+        BoundCallbacks { ctx: self.real_ctx(), ssl, app: *self.callbacks.read() }
     }
     fn real_ctrl(&self, cmd: c_int, larg: c_long) -> c_long {
         // SAFETY: the real context is alive while this state is.
@@ -154,15 +132,18 @@ impl PreloadCtx {
     }
 
     fn add(&self, session: RealSession) -> bool {
-        with_context(self.real_ctx(), || self.engine.add(session, now, &self.hooks()))
+        with_context(self.real_ctx(), || self.engine.add(session, now, &self.callbacks()))
     }
     fn flush(&self, t: i64) {
-        with_context(self.real_ctx(), || self.engine.flush(t, &self.hooks()))
+        with_context(self.real_ctx(), || self.engine.flush(t, &self.callbacks()))
     }
 
     /// `SSL_CTX_add_session` of libssl's own, into its internal list; the internal calls it
     /// makes (the cache size and number) get libssl's answers, and nothing is stamped.
-    fn add_internally(&self, s: *mut SSL_SESSION) -> bool {
+    ///
+    /// # Safety
+    /// `s` is a live libssl session.
+    unsafe fn add_internally(&self, s: *mut SSL_SESSION) -> bool {
         // SAFETY: the real context is alive while this state is; `s` is a live session.
         without_callbacks(|| unsafe { (self.rt.real.SSL_CTX_add_session)(self.real_ctx(), s) }) != 0
     }
@@ -210,19 +191,24 @@ impl PreloadCtx {
     }
 }
 
-impl report::Reported for PreloadCtx {
-    fn mode(&self) -> &'static str {
-        "preload"
-    }
-    fn counts(&self) -> report::Counts {
-        report::counts(|cmd| self.statistic(cmd) as i64, self.engine.stored(), self.engine.served())
+impl Observed for PreloadCtx {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot::from_ctrl(
+            Front::Preload,
+            |cmd| self.statistic(cmd) as i64,
+            self.engine.stored(),
+            self.engine.served(),
+        )
     }
 }
 
 /// The engine state of a real context, if it was made by our `SSL_CTX_new`. Borrowed, not
 /// counted: the slot's reference lasts until libssl frees the context, and the caller is using
 /// the context (counting would make every call write one shared cache line).
-pub fn state<'a>(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<&'a PreloadCtx> {
+///
+/// # Safety
+/// `ctx` is NULL or a live libssl context, used by the caller for `'a`.
+pub unsafe fn state<'a>(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<&'a PreloadCtx> {
     if ctx.is_null() {
         return None;
     }
@@ -235,15 +221,21 @@ pub fn state<'a>(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<&'a Preloa
 /// host) leaves alone; libssl looks sessions up, stores them, runs the cache callbacks and
 /// counts in it. libssl has no getter for it, so our `SSL_new` records it; a connection made
 /// where we could not record it (libssl's own internal SSL_new) is on it until moved.
-fn state_of_ssl<'a>(rt: &'static Runtime, ssl: *const SSL) -> Option<&'a PreloadCtx> {
-    state(rt, session_ctx(rt, ssl))
+///
+/// # Safety
+/// `ssl` is a live libssl connection.
+unsafe fn state_of_ssl<'a>(rt: &'static Runtime, ssl: *const SSL) -> Option<&'a PreloadCtx> {
+    // SAFETY: a live real connection, and so a live session context.
+    unsafe { state(rt, session_ctx(rt, ssl)) }
 }
 
 /// The SSL ex_data slot that holds the context a connection was made with (registered at the
 /// first connection on one of our contexts; -1 when libssl had no slot to give).
 static SESSION_CTX_INDEX: OnceCell<c_int> = OnceCell::new();
 
-fn session_ctx(rt: &'static Runtime, ssl: *const SSL) -> *mut SSL_CTX {
+/// # Safety
+/// `ssl` is a live libssl connection.
+unsafe fn session_ctx(rt: &'static Runtime, ssl: *const SSL) -> *mut SSL_CTX {
     // SAFETY: real accessors on a live connection; the slot holds a context pointer or NULL.
     unsafe {
         if let Some(&idx) = SESSION_CTX_INDEX.get().filter(|&&i| i >= 0) {
@@ -259,22 +251,22 @@ fn session_ctx(rt: &'static Runtime, ssl: *const SSL) -> *mut SSL_CTX {
 /// `SSL_new`: libssl's, then, on a context of ours, a note of the context in the connection's
 /// slot. No reference is taken: libssl holds one on its session context until `SSL_free`,
 /// which frees the slots before it drops that reference.
-pub fn new_ssl(rt: &'static Runtime, ctx: *mut SSL_CTX) -> *mut SSL {
+pub unsafe fn new_ssl(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL> {
     // SAFETY: libssl's SSL_new with the caller's argument.
     let ssl = unsafe { (rt.real.SSL_new)(ctx) };
-    if ssl.is_null() || state(rt, ctx).is_none() {
-        return ssl;
+    // SAFETY: `ctx` is live: libssl just made a connection on it.
+    if ssl.is_null() || unsafe { state(rt, ctx) }.is_none() {
+        return Some(ssl);
     }
     let idx = *SESSION_CTX_INDEX.get_or_init(|| {
-        const CRYPTO_EX_INDEX_SSL: c_int = 0;
         // SAFETY: registers a dup callback for SSL ex_data, as any application may.
         unsafe {
             (rt.real.CRYPTO_get_ex_new_index)(
-                CRYPTO_EX_INDEX_SSL,
+                super::real::CRYPTO_EX_INDEX_SSL,
                 0,
                 std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                on_ssl_dup as ExDup as *mut c_void,
+                None,
+                Some(on_ssl_dup),
                 None,
             )
         }
@@ -284,39 +276,66 @@ pub fn new_ssl(rt: &'static Runtime, ctx: *mut SSL_CTX) -> *mut SSL {
         // the context it is in.
         unsafe { (rt.real.SSL_set_ex_data)(ssl, idx, ctx as *mut c_void) };
     }
-    ssl
+    Some(ssl)
 }
 
 /// `SSL_dup` copies a connection's slots into a connection made on the original's current
 /// context, which is the copy's session context: keep what our `SSL_new` noted for the copy
 /// (NULL if libssl made it without us), never the original's note.
 unsafe extern "C" fn on_ssl_dup(
-    to: *mut c_void,
-    _from: *const c_void,
+    to: *mut CRYPTO_EX_DATA,
+    _from: *const CRYPTO_EX_DATA,
     value: *mut *mut c_void,
     idx: c_int,
     _argl: c_long,
     _argp: *mut c_void,
 ) -> c_int {
-    if let (Some(rt), Some(value)) = (runtime(), value.as_mut()) {
-        *value = (rt.real.CRYPTO_get_ex_data)(to, idx);
+    // SAFETY: libcrypto passes the copy's ex_data and a pointer to the value being copied.
+    unsafe {
+        if let (Some(rt), Some(value)) = (runtime(), value.as_mut()) {
+            *value = (rt.real.CRYPTO_get_ex_data)(to, idx);
+        }
     }
     1
 }
 
 // ---- the preload versions of the exported cache functions ----
+//
+// Each has the contract of the OpenSSL function it stands for: every handle is NULL or a live
+// libssl object, every buffer holds the length given with it.
 
-/// Gives a context libssl just made (`SSL_CTX_new` or `SSL_CTX_new_ex`) its engine, once.
-pub fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> *mut SSL_CTX {
+/// `SSL_CTX_new`: libssl's SSL_CTX_new is SSL_CTX_new_ex with no library context; calling that
+/// directly keeps libssl's inner call from reaching our SSL_CTX_new_ex as well.
+pub unsafe fn new(rt: &'static Runtime, method: *const SSL_METHOD) -> Option<*mut SSL_CTX> {
+    // SAFETY: libssl's constructor with the caller's method.
+    unsafe { adopt(rt, (rt.real.SSL_CTX_new_ex)(std::ptr::null_mut(), std::ptr::null(), method)) }
+}
+
+/// `SSL_CTX_new_ex`: libssl's, with the engine as its cache.
+pub unsafe fn new_ex(
+    rt: &'static Runtime,
+    libctx: *mut OSSL_LIB_CTX,
+    propq: *const c_char,
+    method: *const SSL_METHOD,
+) -> Option<*mut SSL_CTX> {
+    // SAFETY: libssl's constructor with the caller's arguments.
+    unsafe { adopt(rt, (rt.real.SSL_CTX_new_ex)(libctx, propq, method)) }
+}
+
+/// Gives a context libssl just made its engine, once.
+///
+/// # Safety
+/// `ctx` is NULL or a live libssl context.
+unsafe fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL_CTX> {
     let real = &rt.real;
     // SAFETY: real functions on the context libssl just returned.
     unsafe {
         if ctx.is_null() {
             super::probe_reached();
-            return ctx;
+            return Some(ctx);
         }
         if state(rt, ctx).is_some() {
-            return ctx;
+            return Some(ctx);
         }
         let state = Arc::new(PreloadCtx {
             rt,
@@ -330,26 +349,32 @@ pub fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> *mut SSL_CTX {
         let slot = Arc::into_raw(Arc::clone(&state));
         if (real.SSL_CTX_set_ex_data)(ctx, rt.ctx_index, slot as *mut c_void) == 0 {
             drop(Arc::from_raw(slot));
-            return ctx;
+            return Some(ctx);
         }
         state.apply_mode(state.engine.mode().bits());
         (real.SSL_CTX_sess_set_new_cb)(ctx, Some(on_new));
         (real.SSL_CTX_sess_set_remove_cb)(ctx, Some(on_remove));
         (real.SSL_CTX_sess_set_get_cb)(ctx, Some(on_get));
-        let weak = Arc::downgrade(&state);
-        report::register(weak.clone());
-        LIVE.lock().push(weak);
+        let weak: Weak<PreloadCtx> = Arc::downgrade(&state);
+        obs::registry::register(ctx as usize, weak);
         state.arm_auto_flush();
-        ctx
+        Some(ctx)
     }
 }
 
-pub fn ctrl(rt: &'static Runtime, ctx: *mut SSL_CTX, cmd: c_int, larg: c_long, parg: *mut c_void) -> c_long {
-    let Some(st) = state(rt, ctx).filter(|_| !in_own_call()) else {
+pub unsafe fn ctrl(
+    rt: &'static Runtime,
+    ctx: *mut SSL_CTX,
+    cmd: c_int,
+    larg: c_long,
+    parg: *mut c_void,
+) -> Option<c_long> {
+    // SAFETY: the contract above.
+    let Some(st) = (unsafe { state(rt, ctx) }).filter(|_| !in_own_call()) else {
         // SAFETY: not a context of ours: libssl answers.
-        return unsafe { (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg) };
+        return Some(unsafe { (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg) });
     };
-    match cmd {
+    Some(match cmd {
         SSL_CTRL_SESS_NUMBER..=SSL_CTRL_SESS_CACHE_FULL => st.statistic(cmd),
         SSL_CTRL_SET_SESS_CACHE_SIZE => st.engine.set_cache_size(larg as i64) as c_long,
         SSL_CTRL_GET_SESS_CACHE_SIZE => st.engine.cache_size() as c_long,
@@ -361,55 +386,84 @@ pub fn ctrl(rt: &'static Runtime, ctx: *mut SSL_CTX, cmd: c_int, larg: c_long, p
         SSL_CTRL_GET_SESS_CACHE_MODE => c_long::from(st.engine.mode().bits()),
         // SAFETY: every other command is libssl's.
         _ => unsafe { (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg) },
-    }
+    })
 }
 
-pub fn add_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> c_int {
-    let Some(st) = state(rt, ctx) else {
+pub unsafe fn add_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> Option<c_int> {
+    // SAFETY: the contract above.
+    let Some(st) = (unsafe { state(rt, ctx) }) else {
         // SAFETY: not ours: libssl's cache.
-        return unsafe { (rt.real.SSL_CTX_add_session)(ctx, s) };
+        return Some(unsafe { (rt.real.SSL_CTX_add_session)(ctx, s) });
     };
-    RealSession::borrowed(s).is_some_and(|s| st.add(s)) as c_int
+    // SAFETY: `s` is NULL or a live session.
+    Some(unsafe { RealSession::borrowed(s) }.is_some_and(|s| st.add(s)) as c_int)
 }
 
 /// Goes through libssl's own removal, which marks the session not resumable and calls
 /// `on_remove`, where the engine acts; so a removal libssl makes itself takes the same path.
-pub fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> c_int {
+pub unsafe fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> Option<c_int> {
     LAST_REMOVED.with(|r| r.set(None));
     // SAFETY: real function; it checks its arguments as OpenSSL does.
     let real_result = unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) };
-    LAST_REMOVED.with(|r| r.take()).map_or(real_result, c_int::from)
+    Some(LAST_REMOVED.with(|r| r.take()).map_or(real_result, c_int::from))
 }
 
-pub fn flush(rt: &'static Runtime, ctx: *mut SSL_CTX, t: c_long) {
-    match state(rt, ctx) {
+pub unsafe fn flush(rt: &'static Runtime, ctx: *mut SSL_CTX, t: c_long) -> Option<()> {
+    // SAFETY: the contract above.
+    match unsafe { state(rt, ctx) } {
         Some(st) => st.flush(t as i64),
         // SAFETY: not ours: libssl's cache.
         None => unsafe { (rt.real.SSL_CTX_flush_sessions)(ctx, t) },
     }
+    Some(())
 }
 
-pub fn has_matching_session_id(rt: &'static Runtime, ssl: *const SSL, id: *const c_uchar, len: c_uint) -> c_int {
-    let Some(st) = state_of_ssl(rt, ssl) else {
+pub unsafe fn has_matching_session_id(
+    rt: &'static Runtime,
+    ssl: *const SSL,
+    id: *const c_uchar,
+    len: c_uint,
+) -> Option<c_int> {
+    // SAFETY: the contract above.
+    let Some(st) = (unsafe { state_of_ssl(rt, ssl) }) else {
         // SAFETY: not ours: libssl's cache.
-        return unsafe { (rt.real.SSL_has_matching_session_id)(ssl, id, len) };
+        return Some(unsafe { (rt.real.SSL_has_matching_session_id)(ssl, id, len) });
     };
     if len as usize > 32 || (id.is_null() && len > 0) {
-        return 0;
+        return Some(0);
     }
     // SAFETY: `len` bytes at `id`, checked above; a live connection.
-    let (id, version) = unsafe {
-        (if len == 0 { &[][..] } else { std::slice::from_raw_parts(id, len as usize) }, (rt.real.SSL_version)(ssl))
-    };
-    SessionKey::new(version, id).is_some_and(|k| st.engine.contains(&k)) as c_int
+    let (id, version) = unsafe { (bytes(id, len as usize)?, (rt.real.SSL_version)(ssl)) };
+    Some(SessionKey::new(version, id).is_some_and(|k| st.engine.contains(&k)) as c_int)
+}
+
+/// `SSL_SESSION_set_time`: libssl's, then the session moves in whichever engine caches it.
+pub unsafe fn set_time(rt: &'static Runtime, s: *mut SSL_SESSION, t: c_long) -> Option<c_long> {
+    // SAFETY: real function with the caller's arguments.
+    let r = unsafe { (rt.real.SSL_SESSION_set_time)(s, t) };
+    // SAFETY: `s` is NULL or a live session.
+    unsafe { retimed(s) };
+    Some(r)
+}
+
+/// `SSL_SESSION_set_timeout`: as `set_time`.
+pub unsafe fn set_timeout(rt: &'static Runtime, s: *mut SSL_SESSION, t: c_long) -> Option<c_long> {
+    // SAFETY: real function with the caller's arguments.
+    let r = unsafe { (rt.real.SSL_SESSION_set_timeout)(s, t) };
+    // SAFETY: `s` is NULL or a live session.
+    unsafe { retimed(s) };
+    Some(r)
 }
 
 /// After libssl changed a session's time or timeout: move it in whichever engine caches it.
-pub fn retimed(s: *mut SSL_SESSION) {
-    let Some(session) = RealSession::borrowed(s) else { return };
+///
+/// # Safety
+/// `s` is NULL or a live libssl session.
+unsafe fn retimed(s: *mut SSL_SESSION) {
+    // SAFETY: the caller's promise.
+    let Some(session) = (unsafe { RealSession::borrowed(s) }) else { return };
     let (key, expiry) = (session.key(), session.expiry());
-    let live: Vec<_> = LIVE.lock().iter().filter_map(Weak::upgrade).collect();
-    for st in live {
+    for st in obs::registry::all::<PreloadCtx>() {
         st.engine.reposition(&key, &session, expiry);
     }
 }
@@ -418,8 +472,9 @@ pub fn retimed(s: *mut SSL_SESSION) {
 /// with its own SSL_has_matching_session_id; a libssl linked -Bsymbolic keeps that call to
 /// itself, where it finds nothing, so there `on_generate` stands in for the generator and makes
 /// the check against the engine. Elsewhere libssl keeps the generator and its call reaches us.
-pub fn set_generate_session_id(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: GEN_SESSION_CB) -> c_int {
-    let installed = match state(rt, ctx) {
+pub unsafe fn set_generate_session_id(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: GEN_SESSION_CB) -> Option<c_int> {
+    // SAFETY: the contract above.
+    let installed = match unsafe { state(rt, ctx) } {
         Some(st) if !rt.libssl_calls_reach_us() => {
             st.callbacks.write().generate_id = cb;
             cb.and(Some(on_generate as unsafe extern "C" fn(*mut SSL, *mut c_uchar, *mut c_uint) -> c_int))
@@ -427,42 +482,50 @@ pub fn set_generate_session_id(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: GEN_
         _ => cb,
     };
     // SAFETY: libssl's own setter.
-    unsafe { (rt.real.SSL_CTX_set_generate_session_id)(ctx, installed) }
+    Some(unsafe { (rt.real.SSL_CTX_set_generate_session_id)(ctx, installed) })
 }
 
 /// The application's generator, then libssl's conflict check against the engine: an id the
 /// cache holds fails the generator, and libssl fails the handshake as it does on a conflict.
 unsafe extern "C" fn on_generate(ssl: *mut SSL, id: *mut c_uchar, len: *mut c_uint) -> c_int {
-    crate::capi::guard(0, || {
+    guard(0, || {
         let rt = runtime()?;
-        let st = state_of_ssl(rt, ssl)?;
+        // SAFETY: libssl calls with its live connection.
+        let st = unsafe { state_of_ssl(rt, ssl)? };
         let cb = st.callbacks.read().generate_id?;
-        let made = cb(ssl, id, len);
+        // SAFETY: the application's generator with libssl's buffer and its length.
+        let made = unsafe { cb(ssl, id, len) };
         // libssl rejects a length of 0 or beyond its buffer itself, before the conflict check.
-        let n = len.as_ref().map_or(0, |&l| l as usize);
+        // SAFETY: `len` is NULL or libssl's length.
+        let n = unsafe { len.as_ref() }.map_or(0, |&l| l as usize);
         if made == 0 || n == 0 || n > 32 || id.is_null() {
             return Some(made);
         }
-        let key = SessionKey::new((rt.real.SSL_version)(ssl), std::slice::from_raw_parts(id, n))?;
+        // SAFETY: the generator filled `n` bytes of libssl's buffer; a live connection.
+        let (id, version) = unsafe { (bytes(id, n)?, (rt.real.SSL_version)(ssl)) };
+        let key = SessionKey::new(version, id)?;
         Some(if st.engine.contains(&key) { 0 } else { made })
     })
 }
 
 macro_rules! app_callback {
     ($set:ident, $get:ident, $field:ident, $ty:ty, $real_set:ident, $real_get:ident) => {
-        pub fn $set(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: $ty) {
-            match state(rt, ctx) {
+        pub unsafe fn $set(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: $ty) -> Option<()> {
+            // SAFETY: the contract above.
+            match unsafe { state(rt, ctx) } {
                 Some(st) => st.callbacks.write().$field = cb,
                 // SAFETY: not ours: libssl keeps it.
                 None => unsafe { (rt.real.$real_set)(ctx, cb) },
             }
+            Some(())
         }
-        pub fn $get(rt: &'static Runtime, ctx: *mut SSL_CTX) -> $ty {
-            match state(rt, ctx) {
+        pub unsafe fn $get(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<$ty> {
+            // SAFETY: the contract above.
+            Some(match unsafe { state(rt, ctx) } {
                 Some(st) => st.callbacks.read().$field,
                 // SAFETY: as above.
                 None => unsafe { (rt.real.$real_get)(ctx) },
-            }
+            })
         }
     };
 }
@@ -504,20 +567,25 @@ fn runtime() -> Option<&'static Runtime> {
 /// libssl looks up a session a client offered. Returns it with a reference for libssl
 /// (`*copy` = 0), or NULL.
 unsafe extern "C" fn on_get(ssl: *mut SSL, id: *const c_uchar, len: c_int, copy: *mut c_int) -> *mut SSL_SESSION {
-    crate::capi::guard(std::ptr::null_mut(), || {
+    guard(std::ptr::null_mut(), || {
         let rt = runtime()?;
-        let st = state_of_ssl(rt, ssl)?;
+        // SAFETY: libssl calls with its live connection.
+        let st = unsafe { state_of_ssl(rt, ssl)? };
         let len = usize::try_from(len).ok().filter(|&l| l <= 32 && (l == 0 || !id.is_null()))?;
-        let id = if len == 0 { &[][..] } else { std::slice::from_raw_parts(id, len) };
-        let key = SessionKey::new((rt.real.SSL_version)(ssl), id)?;
-        let found = with_context(st.real_ctx(), || st.engine.lookup(&key, now(), &st.hooks_for(ssl)));
+        // SAFETY: libssl gives `len` bytes at `id`, and a live connection.
+        let (id, version) = unsafe { (bytes(id, len)?, (rt.real.SSL_version)(ssl)) };
+        let key = SessionKey::new(version, id)?;
+        let found = with_context(st.real_ctx(), || st.engine.lookup(&key, now(), &st.callbacks_for(ssl)));
         let session = found?;
-        if anti_replay_removes(rt, ssl) && st.engine.contains(&key) && session.is_resumable() {
+        // SAFETY: a live connection.
+        if unsafe { anti_replay_removes(rt, ssl) } && st.engine.contains(&key) && session.is_resumable() {
             // libssl removes this session from its cache right after this lookup and rejects
             // the early data unless its removal returns 1: the internal list must hold it.
-            st.add_internally(session.as_ptr());
+            // SAFETY: a live session this handle holds.
+            unsafe { st.add_internally(session.as_ptr()) };
         }
-        if let Some(copy) = copy.as_mut() {
+        // SAFETY: `copy` is NULL or libssl's flag.
+        if let Some(copy) = unsafe { copy.as_mut() } {
             *copy = 0;
         }
         st.arm_auto_flush();
@@ -527,7 +595,10 @@ unsafe extern "C" fn on_get(ssl: *mut SSL, id: *const c_uchar, len: c_int, copy:
 
 /// libssl 3.0's anti-replay rule (tls_parse_ctos_psk): a TLS 1.3 server that accepts early
 /// data and has not switched anti-replay off removes every stateful ticket it resumes.
-fn anti_replay_removes(rt: &'static Runtime, ssl: *mut SSL) -> bool {
+///
+/// # Safety
+/// `ssl` is a live libssl connection.
+unsafe fn anti_replay_removes(rt: &'static Runtime, ssl: *mut SSL) -> bool {
     const SSL_OP_NO_ANTI_REPLAY: u64 = 1 << 24;
     let real = &rt.real;
     // SAFETY: real accessors on a live connection.
@@ -543,22 +614,30 @@ fn anti_replay_removes(rt: &'static Runtime, ssl: *mut SSL) -> bool {
 /// cache would have, then let the application's new-session callback keep the reference (1)
 /// or not (0), as it would have.
 unsafe extern "C" fn on_new(ssl: *mut SSL, s: *mut SSL_SESSION) -> c_int {
-    crate::capi::guard(0, || {
+    guard(0, || {
         let rt = runtime()?;
-        let st = state_of_ssl(rt, ssl)?;
+        // SAFETY: libssl calls with its live connection.
+        let st = unsafe { state_of_ssl(rt, ssl)? };
         let callbacks = *st.callbacks.read();
-        if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) && stores_internally(rt, ssl, &callbacks) {
-            st.add(RealSession::borrowed(s)?);
+        // SAFETY: as above.
+        if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) && unsafe { stores_internally(rt, ssl, &callbacks) }
+        {
+            // SAFETY: libssl's live session.
+            st.add(unsafe { RealSession::borrowed(s)? });
         }
         st.arm_auto_flush();
-        Some(callbacks.new_session.map_or(0, |cb| cb(ssl, s)))
+        // SAFETY: the application's callback with libssl's live objects.
+        Some(callbacks.new_session.map_or(0, |cb| unsafe { cb(ssl, s) }))
     })
 }
 
 /// libssl 3.0's rule for a TLS 1.3 server: a session goes into the internal cache only when
 /// it is stateful (SSL_OP_NO_TICKET), may carry early data under anti-replay, or the
 /// application watches removals.
-fn stores_internally(rt: &'static Runtime, ssl: *mut SSL, callbacks: &AppCallbacks) -> bool {
+///
+/// # Safety
+/// `ssl` is a live libssl connection.
+unsafe fn stores_internally(rt: &'static Runtime, ssl: *mut SSL, callbacks: &AppCallbacks) -> bool {
     const SSL_OP_NO_TICKET: u64 = 1 << 14;
     const SSL_OP_NO_ANTI_REPLAY: u64 = 1 << 24;
     let real = &rt.real;
@@ -581,9 +660,10 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
     if in_own_call() {
         return;
     }
-    crate::capi::guard_void(|| {
+    guard_void(|| {
         let rt = runtime()?;
-        let st = state(rt, ctx)?;
+        // SAFETY: libssl calls with its live context.
+        let st = unsafe { state(rt, ctx)? };
         // A plain load first: removals are frequent, sentinels rare.
         if !s.is_null()
             && st.sentinel.load(Ordering::Relaxed) == s
@@ -591,18 +671,22 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
         {
             // libssl's flush holds its lock until it frees the sentinel: the engine is
             // flushed then, in `on_sentinel_free`.
-            let data = (rt.real.SSL_SESSION_get_ex_data)(s, rt.session_index()) as *const Sentinel;
-            if let Some(data) = data.as_ref() {
+            // SAFETY: the sentinel is live (libssl frees it after this call); our slot holds
+            // its `Sentinel` box.
+            let data = unsafe { (rt.real.SSL_SESSION_get_ex_data)(s, rt.session_index()) } as *const Sentinel;
+            // SAFETY: NULL or the box `arm_auto_flush` put there, freed only with the session.
+            if let Some(data) = unsafe { data.as_ref() } {
                 data.flushed.store(true, Ordering::Release);
             }
             return Some(());
         }
         // libssl's reference lasts through this call, and the engine only looks at the handle:
         // no reference of our own (two atomic operations on every removal).
-        let session = std::mem::ManuallyDrop::new(RealSession::owned(s)?);
+        // SAFETY: libssl's live session; the handle is never dropped, so it gives nothing back.
+        let session = std::mem::ManuallyDrop::new(unsafe { RealSession::owned(s)? });
         // libssl marked the session before calling us, so the engine's removal has nothing to
         // mark and needs no context to mark through.
-        let removed = st.engine.remove(&session, &st.hooks());
+        let removed = st.engine.remove(&session, &st.callbacks());
         LAST_REMOVED.with(|r| r.set(Some(removed)));
         Some(())
     })
@@ -614,7 +698,7 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
 pub unsafe extern "C" fn on_sentinel_free(
     _parent: *mut c_void,
     ptr: *mut c_void,
-    _ad: *mut c_void,
+    _ad: *mut CRYPTO_EX_DATA,
     _idx: c_int,
     _argl: c_long,
     _argp: *mut c_void,
@@ -622,8 +706,9 @@ pub unsafe extern "C" fn on_sentinel_free(
     if ptr.is_null() {
         return;
     }
-    crate::capi::guard_void(|| {
-        let data = Box::from_raw(ptr as *mut Sentinel);
+    guard_void(|| {
+        // SAFETY: our slot's value, the box `arm_auto_flush` made; libcrypto frees it once.
+        let data = unsafe { Box::from_raw(ptr as *mut Sentinel) };
         if !data.flushed.load(Ordering::Acquire) {
             return Some(());
         }
@@ -642,7 +727,7 @@ pub unsafe extern "C" fn on_sentinel_free(
 pub unsafe extern "C" fn on_ctx_free(
     _parent: *mut c_void,
     ptr: *mut c_void,
-    _ad: *mut c_void,
+    _ad: *mut CRYPTO_EX_DATA,
     _idx: c_int,
     _argl: c_long,
     _argp: *mut c_void,
@@ -651,15 +736,17 @@ pub unsafe extern "C" fn on_ctx_free(
     if ptr.is_null() {
         return;
     }
-    crate::capi::guard_void(|| {
-        let st = Arc::from_raw(ptr as *const PreloadCtx);
+    guard_void(|| {
+        // SAFETY: the slot's reference, put there by `adopt`; libssl frees the slot once.
+        let st = unsafe { Arc::from_raw(ptr as *const PreloadCtx) };
         // The report shows the cache as the application last saw it.
-        report::retire(&*st);
+        obs::report::retire(st.ctx, &*st);
         st.flush(0);
         // libssl's internal list holds only what we put there (the sentinel, at most a
         // session whose anti-replay removal never came); libssl frees the list but not them.
-        without_callbacks(|| (st.rt.real.SSL_CTX_flush_sessions)(st.real_ctx(), 0));
-        LIVE.lock().retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), Arc::as_ptr(&st)));
+        // SAFETY: the context is still whole while libssl frees its ex_data.
+        without_callbacks(|| unsafe { (st.rt.real.SSL_CTX_flush_sessions)(st.real_ctx(), 0) });
+        obs::registry::unregister(st.ctx);
         Some(())
     })
 }

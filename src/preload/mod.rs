@@ -63,15 +63,14 @@ impl Runtime {
             if self.libssl_calls_reach_us() {
                 return -1;
             }
-            const CRYPTO_EX_INDEX_SSL_SESSION: c_int = 2;
             // SAFETY: registers a free callback for SSL_SESSION ex_data, as any application may.
             unsafe {
                 (self.real.CRYPTO_get_ex_new_index)(
-                    CRYPTO_EX_INDEX_SSL_SESSION,
+                    real::CRYPTO_EX_INDEX_SSL_SESSION,
                     0,
                     std::ptr::null_mut::<c_void>(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
+                    None,
+                    None,
                     Some(ctx::on_sentinel_free),
                 )
             }
@@ -125,15 +124,6 @@ pub(crate) fn runtime() -> &'static Runtime {
     }
 }
 
-/// The real functions, in preload and pass-through modes.
-pub fn real() -> Option<&'static Real> {
-    match mode() {
-        Mode::Native => None,
-        Mode::Preload(rt) => Some(&rt.real),
-        Mode::PassThrough(real) => Some(real),
-    }
-}
-
 /// libssl's functions if the process has libssl: the next definitions after ours in the
 /// global scope, or those of an already loaded libssl.so.3 that is not in the global scope
 /// (Python loads it with RTLD_LOCAL).
@@ -163,7 +153,7 @@ fn find_real() -> Option<(Real, Option<&'static str>)> {
 fn detect() -> Detected {
     let real = match find_real() {
         None => {
-            crate::report::enable();
+            enable_report();
             return Detected::Native;
         }
         Some((real, None)) => real,
@@ -183,15 +173,14 @@ fn detect() -> Detected {
     if std::env::var_os("SESSCACHE_DISABLE").is_some_and(|v| v == "1") {
         return Detected::PassThrough(real);
     }
-    const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
     // SAFETY: registers a free callback for SSL_CTX ex_data, as any application may.
     let ctx_index = unsafe {
         (real.CRYPTO_get_ex_new_index)(
-            CRYPTO_EX_INDEX_SSL_CTX,
+            real::CRYPTO_EX_INDEX_SSL_CTX,
             0,
             std::ptr::null_mut::<c_void>(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
+            None,
+            None,
             Some(ctx::on_ctx_free),
         )
     };
@@ -199,6 +188,11 @@ fn detect() -> Detected {
         eprintln!("sesscache: no SSL_CTX ex_data slot; passing every call through");
         return Detected::PassThrough(real);
     }
-    crate::report::enable();
+    enable_report();
     Detected::Preload(Runtime { real, ctx_index, session_index: OnceCell::new(), interposed: OnceCell::new() })
+}
+
+/// SESSCACHE_REPORT: once set, the report is written at exit, in either mode.
+fn enable_report() {
+    crate::obs::report::enable();
 }

@@ -5,24 +5,17 @@
 
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, CStr};
 
-use crate::capi::callbacks::{
-    sesscache_get_session_cb, sesscache_new_session_cb, sesscache_remove_session_cb, GEN_SESSION_CB,
-};
-use crate::capi::cipher::SSL_CIPHER;
-use crate::capi::ctx::{OSSL_LIB_CTX, SSL_CTX};
-use crate::capi::method::SSL_METHOD;
-use crate::capi::session::SSL_SESSION;
-use crate::capi::ssl::SSL;
+use crate::abi::*;
 
-pub type ExFree = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void, c_int, c_long, *mut c_void);
-/// `CRYPTO_EX_dup`: (to, from, the value being copied, index, argl, argp); it may replace the value.
-pub type ExDup =
-    unsafe extern "C" fn(*mut c_void, *const c_void, *mut *mut c_void, c_int, c_long, *mut c_void) -> c_int;
+/// libcrypto's ex_data classes (`CRYPTO_EX_INDEX_*`).
+pub(crate) const CRYPTO_EX_INDEX_SSL: c_int = 0;
+pub(crate) const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
+pub(crate) const CRYPTO_EX_INDEX_SSL_SESSION: c_int = 2;
 
 macro_rules! real_functions {
     ($( $name:ident $(= $symbol:literal)? : fn($($arg:ty),*) $(-> $ret:ty)?; )*) => {
-        /// One pointer per real function, with our prototypes (the pointers they take are
-        /// libssl's objects in preload mode; we never look inside them).
+        /// One pointer per real function, with OpenSSL's prototypes over the abi's opaque
+        /// handles: libssl's objects, which no Rust code can look inside.
         #[allow(non_snake_case)]
         pub struct Real {
             $( pub $name: unsafe extern "C" fn($($arg),*) $(-> $ret)?, )*
@@ -66,8 +59,8 @@ macro_rules! real_functions {
 
 real_functions! {
     OpenSSL_version_num: fn() -> c_ulong;
-    CRYPTO_get_ex_new_index: fn(c_int, c_long, *mut c_void, *mut c_void, *mut c_void, Option<ExFree>) -> c_int;
-    CRYPTO_get_ex_data: fn(*const c_void, c_int) -> *mut c_void;
+    CRYPTO_get_ex_new_index: fn(c_int, c_long, *mut c_void, Option<CRYPTO_EX_new>, Option<CRYPTO_EX_dup>, Option<CRYPTO_EX_free>) -> c_int;
+    CRYPTO_get_ex_data: fn(*const CRYPTO_EX_DATA, c_int) -> *mut c_void;
     ERR_set_mark: fn() -> c_int;
     ERR_pop_to_mark: fn() -> c_int;
     TLS_method: fn() -> *const SSL_METHOD;

@@ -4,8 +4,7 @@ use std::cell::Cell;
 use std::ptr::NonNull;
 
 use super::{runtime, Runtime};
-use crate::capi::ctx::SSL_CTX;
-use crate::capi::session::SSL_SESSION;
+use crate::abi::{SessionHandle, SSL_CTX, SSL_SESSION};
 use crate::engine::{self, Expiry, SessionKey};
 
 /// Just the pointer: the cache keeps one of these for every session, so the runtime is looked
@@ -17,18 +16,25 @@ pub struct RealSession {
 // SAFETY: libssl's sessions are reference counted with atomics and safe to share; we only
 // call libssl's own thread-safe accessors on them.
 unsafe impl Send for RealSession {}
+// SAFETY: as above.
 unsafe impl Sync for RealSession {}
 
 impl RealSession {
     /// A new reference to a session libssl or the application passed us.
-    pub fn borrowed(p: *mut SSL_SESSION) -> Option<RealSession> {
+    ///
+    /// # Safety
+    /// `p` is NULL or a live libssl session.
+    pub unsafe fn borrowed(p: *mut SSL_SESSION) -> Option<RealSession> {
         let ptr = NonNull::new(p)?;
-        // SAFETY: a live session; libssl counts the reference.
+        // SAFETY: a live session (the caller's promise); libssl counts the reference.
         unsafe { (runtime().real.SSL_SESSION_up_ref)(p) };
         Some(RealSession { ptr })
     }
     /// Takes over a reference someone handed us.
-    pub fn owned(p: *mut SSL_SESSION) -> Option<RealSession> {
+    ///
+    /// # Safety
+    /// As for `borrowed`, and the caller gives up one reference.
+    pub unsafe fn owned(p: *mut SSL_SESSION) -> Option<RealSession> {
         Some(RealSession { ptr: NonNull::new(p)? })
     }
     /// Gives this reference away.
@@ -61,9 +67,21 @@ impl engine::HandshakeSession for RealSession {
     }
 }
 
+impl SessionHandle for RealSession {
+    unsafe fn from_borrowed(p: *mut SSL_SESSION) -> Option<RealSession> {
+        // SAFETY: the trait's contract is this function's.
+        unsafe { RealSession::borrowed(p) }
+    }
+    unsafe fn from_owned(p: *mut SSL_SESSION) -> Option<RealSession> {
+        // SAFETY: as above.
+        unsafe { RealSession::owned(p) }
+    }
+}
+
 impl Clone for RealSession {
     fn clone(&self) -> Self {
-        RealSession::borrowed(self.as_ptr()).expect("a held session is not NULL")
+        // SAFETY: this handle keeps its session alive.
+        unsafe { RealSession::borrowed(self.as_ptr()) }.expect("a held session is not NULL")
     }
 }
 
@@ -121,7 +139,7 @@ impl engine::Session for RealSession {
         // libssl's removal from the context whose cache this is marks the session; the call
         // comes back to `on_remove`, which ignores it (libssl's internal cache, off, holds
         // nothing of ours but what ctx.rs puts there for libssl's own removals).
-        // SAFETY: a live context and session.
+        // SAFETY: a live context (set by `with_context` for the call in progress) and session.
         without_callbacks(|| unsafe { (real.SSL_CTX_remove_session)(ctx, self.as_ptr()) });
     }
 }

@@ -1,4 +1,4 @@
-//! Application data on sessions: `SSL_SESSION_get_ex_new_index` and the per-session slots,
+//! Application data on our sessions: the registered indexes and the per-session slots,
 //! with OpenSSL's callbacks (new at creation, dup at `SSL_SESSION_dup`, free at the last
 //! `SSL_SESSION_free`).
 
@@ -7,24 +7,7 @@ use std::ffi::{c_int, c_long, c_void};
 use once_cell::race::OnceBox;
 use parking_lot::Mutex;
 
-use super::guard;
-use super::session::SSL_SESSION;
-
-/// OpenSSL's `CRYPTO_EX_DATA`: here only an opaque pointer handed to the callbacks.
-pub enum CRYPTO_EX_DATA {}
-
-pub type CRYPTO_EX_new =
-    unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
-pub type CRYPTO_EX_free =
-    unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
-pub type CRYPTO_EX_dup = unsafe extern "C" fn(
-    *mut CRYPTO_EX_DATA,
-    *const CRYPTO_EX_DATA,
-    *mut *mut c_void,
-    c_int,
-    c_long,
-    *mut c_void,
-) -> c_int;
+use crate::abi::*;
 
 #[derive(Clone, Copy)]
 struct Index {
@@ -130,47 +113,20 @@ impl ExData {
     }
 }
 
-/// A new application-data index for sessions, with optional callbacks.
-#[no_mangle]
-pub unsafe extern "C" fn SSL_SESSION_get_ex_new_index(
+/// `SSL_SESSION_get_ex_new_index`: a new index, with optional callbacks. Slot 0 is reserved.
+pub(crate) fn new_index(
     argl: c_long,
     argp: *mut c_void,
-    new_func: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void)>,
-    dup_func: Option<
-        unsafe extern "C" fn(
-            *mut CRYPTO_EX_DATA,
-            *const CRYPTO_EX_DATA,
-            *mut *mut c_void,
-            c_int,
-            c_long,
-            *mut c_void,
-        ) -> c_int,
-    >,
-    free_func: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void)>,
-) -> c_int {
-    if let Some(real) = crate::preload::real() {
-        // A macro over CRYPTO_get_ex_new_index in OpenSSL, for the SSL_SESSION class (2).
-        // SAFETY: the same callbacks, passed as the untyped pointers libcrypto takes; an
-        // Option of a function pointer has the pointer's layout.
-        return unsafe {
-            (real.CRYPTO_get_ex_new_index)(
-                2,
-                argl,
-                argp,
-                std::mem::transmute::<_, *mut c_void>(new_func),
-                std::mem::transmute::<_, *mut c_void>(dup_func),
-                std::mem::transmute::<_, Option<crate::preload::real::ExFree>>(free_func),
-            )
-        };
+    new: Option<CRYPTO_EX_new>,
+    dup: Option<CRYPTO_EX_dup>,
+    free: Option<CRYPTO_EX_free>,
+) -> Option<c_int> {
+    let mut indexes = INDEXES.lock();
+    if indexes.is_empty() {
+        indexes.push(Index { argl: 0, argp: 0, new: None, dup: None, free: None });
     }
-    guard(-1, || {
-        let mut indexes = INDEXES.lock();
-        if indexes.is_empty() {
-            indexes.push(Index { argl: 0, argp: 0, new: None, dup: None, free: None });
-        }
-        indexes.push(Index { argl, argp: argp as usize, new: new_func, dup: dup_func, free: free_func });
-        Some((indexes.len() - 1) as c_int)
-    })
+    indexes.push(Index { argl, argp: argp as usize, new, dup, free });
+    Some((indexes.len() - 1) as c_int)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use std::ffi::CString;
 
-use crate::cipher::{self, Cipher, CIPHERSUITE_FLAG};
+use crate::codec::cipher::{self, Cipher, CIPHERSUITE_FLAG};
 use crate::engine::{Expiry, SessionKey};
 
 /// Longest session id OpenSSL accepts (SSL_MAX_SSL_SESSION_ID_LENGTH).

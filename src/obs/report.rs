@@ -18,73 +18,12 @@
 
 use std::ffi::{c_int, CString};
 use std::os::unix::ffi::OsStrExt;
-use std::sync::{Mutex, MutexGuard, Weak};
+use std::sync::MutexGuard;
 
 use once_cell::sync::OnceCell;
 
-use crate::capi::ctx::*;
-
-/// A context's counts: the twelve statistics in SSL_CTRL_SESS_NUMBER .. CACHE_FULL order,
-/// then the engine's stored and served.
-pub type Counts = [i64; 14];
-
-/// A context that can give its counts for the report.
-pub trait Reported: Send + Sync {
-    fn mode(&self) -> &'static str;
-    fn counts(&self) -> Counts;
-}
-
-/// The counts of a context, from its statistics by SSL_CTRL_SESS_* command.
-pub fn counts(statistic: impl Fn(c_int) -> i64, stored: u64, served: u64) -> Counts {
-    let mut c = [0; 14];
-    for (i, cmd) in (SSL_CTRL_SESS_NUMBER..=SSL_CTRL_SESS_CACHE_FULL).enumerate() {
-        c[i] = statistic(cmd);
-    }
-    c[12] = stored as i64;
-    c[13] = served as i64;
-    c
-}
-
-const NAMES: [&str; 14] = [
-    "number",
-    "connect",
-    "connect_good",
-    "connect_renegotiate",
-    "accept",
-    "accept_good",
-    "accept_renegotiate",
-    "hits",
-    "cb_hits",
-    "misses",
-    "timeouts",
-    "cache_full",
-    "stored",
-    "served",
-];
-
-struct Live {
-    id: u64,
-    ctx: Weak<dyn Reported>,
-    /// Its counts when this process began (zero, or the values at the fork that made it).
-    base: Counts,
-    /// Its counts taken by the fork handler in the parent, for the child.
-    at_fork: Counts,
-}
-
-/// A line taken when its context was freed, by the process that freed it.
-struct Retired {
-    pid: i32,
-    id: u64,
-    mode: &'static str,
-    counts: Counts,
-}
-
-#[derive(Default)]
-struct Registry {
-    live: Vec<Live>,
-    retired: Vec<Retired>,
-    next_id: u64,
-}
+use super::registry::{self, Retired, State};
+use super::{Observed, Snapshot};
 
 /// The report's file: its path, and the descriptor opened at start with what it was then.
 struct Target {
@@ -94,18 +33,11 @@ struct Target {
 }
 
 static TARGET: OnceCell<Target> = OnceCell::new();
-// std's Mutex, not parking_lot's: the fork handler holds it across fork() and the child
-// releases it, which is a plain atomic store (and at worst a wake-up of nobody) in std's.
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry { live: Vec::new(), retired: Vec::new(), next_id: 0 });
 
 thread_local! {
     /// The registry, locked by the fork handler from before fork() until after it.
-    static HELD_FOR_FORK: std::cell::RefCell<Option<MutexGuard<'static, Registry>>> =
+    static HELD_FOR_FORK: std::cell::RefCell<Option<MutexGuard<'static, State>>> =
         const { std::cell::RefCell::new(None) };
-}
-
-fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Reads SESSCACHE_REPORT once; with it set, opens the file and registers the exit and fork
@@ -132,6 +64,11 @@ fn enabled() -> bool {
     TARGET.get().is_some()
 }
 
+fn pid() -> i32 {
+    // SAFETY: getpid has no preconditions.
+    unsafe { libc::getpid() }
+}
+
 /// FILE for appending (created with mode 0644 less the umask), or -1.
 fn open(path: &std::path::Path) -> c_int {
     let Ok(c) = CString::new(path.as_os_str().as_bytes()) else { return -1 };
@@ -150,67 +87,42 @@ fn dev_ino(fd: c_int) -> Option<(u64, u64)> {
     }
 }
 
-/// A new context to report on at exit.
-pub fn register(ctx: Weak<dyn Reported>) {
-    if enabled() {
-        let mut r = registry();
-        r.next_id += 1;
-        let id = r.next_id;
-        r.live.push(Live { id, ctx, base: [0; 14], at_fork: [0; 14] });
-    }
-}
-
-/// A context going away: its counts are taken now (kept only if it worked), and it leaves the
-/// live list.
-pub fn retire(ctx: &dyn Reported) {
+/// The context at `address` (registered in `registry`) is going away: its counts are taken now
+/// (kept only if it worked), and the report no longer lists it. The registry still finds it
+/// until its front unregisters it.
+pub fn retire(address: usize, ctx: &dyn Observed) {
     if !enabled() {
         return;
     }
-    let (mode, counts) = (ctx.mode(), ctx.counts());
-    let mut r = registry();
-    let target = ctx as *const dyn Reported as *const ();
-    if let Some(i) = r.live.iter().position(|l| l.ctx.as_ptr() as *const () == target) {
-        let l = r.live.swap_remove(i);
-        // SAFETY: getpid has no preconditions.
-        let pid = unsafe { libc::getpid() };
-        let counts = since(&counts, &l.base);
-        if worked(&counts) {
-            r.retired.push(Retired { pid, id: l.id, mode, counts });
-        }
+    let now = ctx.snapshot();
+    let mut r = registry::lock();
+    let Some(entry) = r.live.get_mut(&address).filter(|e| !e.retired) else { return };
+    entry.retired = true;
+    let id = entry.id;
+    let counts = entry.base.as_ref().map_or(now, |base| now.since(base));
+    if counts.worked() {
+        r.retired.push(Retired { pid: pid(), id, counts });
     }
 }
 
-/// What a context did since `base`; `number` is the sessions cached now.
-fn since(now: &Counts, base: &Counts) -> Counts {
-    let mut d = *now;
-    for i in 1..14 {
-        d[i] -= base[i];
+/// The JSON line for one context's counts, with its newline.
+pub fn line(pid: i32, id: u64, s: &Snapshot) -> String {
+    let mut line = format!("{{\"mode\":\"{}\",\"pid\":{pid},\"ctx\":{id}", s.front.name());
+    for (name, value) in s.statistics() {
+        line.push_str(&format!(",\"{name}\":{value}"));
     }
-    d
-}
-
-/// A line only for a context that worked: any count but `number` moved.
-fn worked(c: &Counts) -> bool {
-    c[1..].iter().any(|&v| v != 0)
-}
-
-fn line(mode: &str, pid: i32, id: u64, c: &Counts) -> String {
-    let mut s = format!("{{\"mode\":\"{mode}\",\"pid\":{pid},\"ctx\":{id}");
-    for (name, v) in NAMES.iter().zip(c) {
-        s.push_str(&format!(",\"{name}\":{v}"));
-    }
-    s.push_str("}\n");
-    s
+    line.push_str(&format!(",\"stored\":{},\"served\":{}}}\n", s.stored, s.served));
+    line
 }
 
 // ---- fork: the child starts counting from the values its contexts have at the fork ----
 
 extern "C" fn before_fork() {
     let _ = std::panic::catch_unwind(|| {
-        let mut r = registry();
-        for l in r.live.iter_mut() {
-            if let Some(c) = l.ctx.upgrade() {
-                l.at_fork = c.counts();
+        let mut r = registry::lock();
+        for e in r.live.values_mut().filter(|e| !e.retired) {
+            if let Some(c) = e.ctx.upgrade() {
+                e.at_fork = Some(c.snapshot());
             }
         }
         HELD_FOR_FORK.with(|h| *h.borrow_mut() = Some(r));
@@ -225,8 +137,8 @@ extern "C" fn after_fork_child() {
     let _ = std::panic::catch_unwind(|| {
         HELD_FOR_FORK.with(|h| {
             if let Some(mut r) = h.borrow_mut().take() {
-                for l in r.live.iter_mut() {
-                    l.base = l.at_fork;
+                for e in r.live.values_mut() {
+                    e.base = e.at_fork;
                 }
                 r.retired.clear();
             }
@@ -239,20 +151,22 @@ extern "C" fn after_fork_child() {
 extern "C" fn write_report() {
     let _ = std::panic::catch_unwind(|| {
         let Some(target) = TARGET.get() else { return };
-        // SAFETY: getpid has no preconditions.
-        let pid = unsafe { libc::getpid() };
+        let pid = pid();
         let lines: Vec<String> = {
-            let mut r = registry();
+            let mut r = registry::lock();
             let mut lines: Vec<String> = std::mem::take(&mut r.retired)
                 .into_iter()
                 .filter(|x| x.pid == pid)
-                .map(|x| line(x.mode, pid, x.id, &x.counts))
+                .map(|x| line(pid, x.id, &x.counts))
                 .collect();
-            for l in &r.live {
-                if let Some(c) = l.ctx.upgrade() {
-                    let counts = since(&c.counts(), &l.base);
-                    if worked(&counts) {
-                        lines.push(line(c.mode(), pid, l.id, &counts));
+            let mut live: Vec<_> = r.live.values().filter(|e| !e.retired).collect();
+            live.sort_by_key(|e| e.id);
+            for e in live {
+                if let Some(c) = e.ctx.upgrade() {
+                    let now = c.snapshot();
+                    let counts = e.base.as_ref().map_or(now, |base| now.since(base));
+                    if counts.worked() {
+                        lines.push(line(pid, e.id, &counts));
                     }
                 }
             }
@@ -296,4 +210,32 @@ extern "C" fn write_report() {
             );
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::obs::Front;
+
+    /// The line's keys and their order are the report's format (README, tests-c/modes).
+    #[test]
+    fn a_line_names_every_counter_in_order() {
+        let s = Snapshot::from_ctrl(Front::Preload, |cmd| i64::from(cmd) - 20, 7, 8);
+        assert_eq!(
+            line(42, 3, &s),
+            "{\"mode\":\"preload\",\"pid\":42,\"ctx\":3,\"number\":0,\"connect\":1,\"connect_good\":2,\
+             \"connect_renegotiate\":3,\"accept\":4,\"accept_good\":5,\"accept_renegotiate\":6,\"hits\":7,\
+             \"cb_hits\":8,\"misses\":9,\"timeouts\":10,\"cache_full\":11,\"stored\":7,\"served\":8}\n"
+        );
+    }
+
+    /// A child's counts start at the fork's; `number` is what is cached now.
+    #[test]
+    fn since_keeps_number_and_subtracts_the_rest() {
+        let base = Snapshot::from_ctrl(Front::Native, i64::from, 1, 1);
+        let now = Snapshot::from_ctrl(Front::Native, |cmd| i64::from(cmd) * 2, 3, 1);
+        let d = now.since(&base);
+        assert_eq!((d.number, d.connect, d.cache_full, d.stored, d.served), (40, 21, 31, 2, 0));
+        assert!(d.worked() && !base.since(&base).worked());
+    }
 }
