@@ -270,4 +270,16 @@ static inline void conn_close(struct conn *p, int shut_c, int shut_s)
     p->c = p->s = NULL;
 }
 
+/* Frees every session named: FREE_ALL(a, b, c). */
+static inline void free_all(SSL_SESSION **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        SSL_SESSION_free(list[i]);
+}
+#define FREE_ALL(...)                                                                                   \
+    do {                                                                                                \
+        SSL_SESSION *l_[] = { __VA_ARGS__ };                                                            \
+        free_all(l_, sizeof l_ / sizeof l_[0]);                                                         \
+    } while (0)
+
 #endif

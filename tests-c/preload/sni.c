@@ -124,17 +124,6 @@ static int keep_new_cb(SSL *ssl, SSL_SESSION *sess)
 
 /* ---- cases ---- */
 
-static void free_all(SSL_SESSION **list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        SSL_SESSION_free(list[i]);
-}
-#define FREE_ALL(...)                                                                                   \
-    do {                                                                                                \
-        SSL_SESSION *l_[] = { __VA_ARGS__ };                                                            \
-        free_all(l_, sizeof l_ / sizeof l_[0]);                                                         \
-    } while (0)
-
 static void begin(const char *title, int version)
 {
     case_begin(title);

@@ -133,17 +133,6 @@ static SSL_SESSION *hs(const char *label, SSL_SESSION *offer)
     return hs2(label, offer, NULL, 1, 1);
 }
 
-static void free_all(SSL_SESSION **list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        SSL_SESSION_free(list[i]);
-}
-#define FREE_ALL(...)                                                                                   \
-    do {                                                                                                \
-        SSL_SESSION *l_[] = { __VA_ARGS__ };                                                            \
-        free_all(l_, sizeof l_ / sizeof l_[0]);                                                         \
-    } while (0)
-
 static void show_server_cache(const char *label)
 {
     printf("%s: server number=%ld client number=%ld\n", label, SSL_CTX_sess_number(g_sctx), SSL_CTX_sess_number(g_cctx));
