@@ -99,12 +99,8 @@ pub fn snapshots() -> Vec<(u64, Snapshot)> {
 /// forked child's counts start at the fork's (`number`, the sessions cached now, excepted).
 pub fn own_snapshots() -> Vec<(u64, Snapshot)> {
     type Live = (u64, Option<Snapshot>, Arc<dyn Observed>);
-    let mut live: Vec<Live> = lock()
-        .live
-        .values()
-        .filter(|e| !e.retired)
-        .filter_map(|e| Some((e.id, e.base, e.ctx.upgrade()?)))
-        .collect();
+    let mut live: Vec<Live> =
+        lock().live.values().filter(|e| !e.retired).filter_map(|e| Some((e.id, e.base, e.ctx.upgrade()?))).collect();
     live.sort_by_key(|(id, _, _)| *id);
     live.into_iter()
         .map(|(id, base, ctx)| {

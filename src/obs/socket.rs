@@ -88,7 +88,10 @@ fn start() {
 
 /// The run directory and whether it may be created: SESSCACHE_RUN_DIR (may be), else
 /// `$XDG_RUNTIME_DIR/sesscache`, else `/run/sesscache` (both must exist).
-pub fn run_dir(sesscache_run_dir: Option<std::ffi::OsString>, xdg: Option<std::ffi::OsString>) -> Option<(PathBuf, bool)> {
+pub fn run_dir(
+    sesscache_run_dir: Option<std::ffi::OsString>,
+    xdg: Option<std::ffi::OsString>,
+) -> Option<(PathBuf, bool)> {
     if let Some(d) = sesscache_run_dir {
         return Some((PathBuf::from(d), true));
     }
@@ -212,7 +215,8 @@ pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)]) -> String
         Some((_, s)) => s.front.name(),
         None => "none",
     };
-    let mut out = format!("{{\"version\":{VERSION},\"pid\":{pid},\"program\":{},\"mode\":\"{mode}\"", json_string(program));
+    let mut out =
+        format!("{{\"version\":{VERSION},\"pid\":{pid},\"program\":{},\"mode\":\"{mode}\"", json_string(program));
     out.push_str(",\"contexts\":[");
     let mut total: Option<Snapshot> = None;
     for (i, (id, s)) in contexts.iter().enumerate() {
