@@ -3,8 +3,9 @@
 //! `sesscache metrics`.
 //!
 //! - Run directory: SESSCACHE_RUN_DIR (created mode 0700 when missing), else
-//!   `$XDG_RUNTIME_DIR/sesscache`, else `/run/sesscache`; used only if the socket can be bound
-//!   there. Otherwise nothing starts and nothing is said (no thread, no line on stderr).
+//!   `$XDG_RUNTIME_DIR/sesscache`, else `/run/sesscache`, read at the first context and kept
+//!   by forked children (whose environment a daemon may have cleared); used only if the socket
+//!   can be bound there. Otherwise nothing starts and nothing is said (no thread, no line on stderr).
 //! - Started lazily, once per process: at the first context registered, and in a forked child
 //!   (whose listener, inherited, is closed by the fork handler) at its next `SSL_new`, which
 //!   then costs one relaxed atomic load. One detached thread, all signals blocked (the
@@ -41,6 +42,9 @@ static LISTENER_FD: AtomicI32 = AtomicI32::new(-1);
 /// The socket file and the process that made it, for the exit handler.
 static CREATED: Mutex<Option<(u32, PathBuf)>> = Mutex::new(None);
 static AT_EXIT: Once = Once::new();
+/// The run directory, as the environment named it when this process or its first ancestor
+/// using the cache first tried.
+static RUN_DIR: once_cell::sync::OnceCell<Option<(PathBuf, bool)>> = once_cell::sync::OnceCell::new();
 
 /// Starts this process's socket if it has not tried yet: the check on the per-connection path.
 #[inline]
@@ -58,8 +62,17 @@ fn start() {
     // Fork handlers even without a socket here: a child that gets one counts from the fork.
     super::report::install_fork_handlers();
     let _ = std::panic::catch_unwind(|| {
-        let env = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-        let Some((dir, create)) = run_dir(env("SESSCACHE_RUN_DIR"), env("XDG_RUNTIME_DIR")) else { return };
+        // Read once, by the first process: a forked child uses its parent's directory (nginx
+        // clears its workers' environment).
+        let Some((dir, create)) = RUN_DIR
+            .get_or_init(|| {
+                let set = |v: Option<std::ffi::OsString>| v.filter(|v| !v.is_empty());
+                run_dir(set(std::env::var_os("SESSCACHE_RUN_DIR")), set(std::env::var_os("XDG_RUNTIME_DIR")))
+            })
+            .clone()
+        else {
+            return;
+        };
         if create && !dir.exists() {
             use std::os::unix::fs::DirBuilderExt;
             if std::fs::DirBuilder::new().mode(0o700).create(&dir).is_err() {
@@ -140,6 +153,16 @@ fn answer(mut stream: UnixStream) {
         Err(e) => format!("{{\"error\":{}}}\n", json_string(e)),
     };
     let _ = stream.write_all(reply.as_bytes());
+    // Closing with unread bytes would reset the connection before the client reads the
+    // answer: end ours, then drain a little of what the client still sends (bounded).
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut drained = 0;
+    while drained < 4 * REQUEST_LIMIT {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
 }
 
 /// What a client may ask.
