@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx stats tsan clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx stats tsan openssl-suite clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx stats tsan
+test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx stats tsan openssl-suite
 	@tests-c/summary.sh
 
 clean-logs:
@@ -88,7 +88,7 @@ python: lib
 # preloaded and preloaded with SESSCACHE_DISABLE=1.
 preload: lib
 	@mkdir -p $(LOGS)
-	tests-c/preload/run.sh tls13 threads sni | tee $(LOGS)/preload.log
+	tests-c/preload/run.sh tls13 threads sni null_provider session_owner | tee $(LOGS)/preload.log
 
 # openssl s_server -www and s_client -reconnect, plain and preloaded.
 s-server: lib
@@ -116,6 +116,18 @@ tsan: lib
 	@tools/tsan.sh 2>&1 | tee $(LOGS)/tsan.log; rc=$${PIPESTATUS[0]}; \
 	if [ $$rc = 2 ]; then echo "tsan: SKIPPED (no nightly toolchain with rust-src, or no clang)"; \
 	elif [ $$rc != 0 ]; then exit 1; fi
+
+# OpenSSL's own test/sslapitest and test/ssl_test, plain and preloaded, on OpenSSL's source build
+# (linked -Bsymbolic; built once and cached under /var/cache/sesscache, about 10 minutes the
+# first time) and on the system's libssl; then the preload programs against that build's libssl
+# (not the scenarios: there the SSL_SESSION ex_data numbering differs, see the README).
+SUITE_PRELOAD := tls13 threads null_provider session_owner pairs/handshake_external pairs/handshake_flush \
+	pairs/handshake_reneg pairs/handshake_tls12
+openssl-suite: lib
+	@mkdir -p $(LOGS)
+	tests-c/openssl/run.sh | tee $(LOGS)/openssl-suite.log
+	LIBSSL_DIR=$$(tests-c/openssl/build.sh | tail -n 1)/tree OUT=tests-c/out/preload-bsymbolic \
+		tests-c/preload/run.sh $(SUITE_PRELOAD) | tee $(LOGS)/preload-bsymbolic.log
 
 clean:
 	$(CARGO) clean

@@ -6,7 +6,8 @@
 #
 # The toolchain is stable Rust: cargo-fuzz works with `--sanitizer none` (coverage-guided
 # libFuzzer with Rust's own checks and debug assertions; AddressSanitizer needs -Z flags).
-# FUZZ_SECONDS (default 25) is each target's time; nice keeps it off the other builds.
+# FUZZ_SECONDS (default 25) is each target's time; nice keeps it off the other builds;
+# FUZZ_TARGET_DIR (default /var/cache/sesscache/fuzz-target) holds the build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-25}
@@ -23,6 +24,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 cd fuzz
+# The build lives outside the clone, so a fresh clone (CI) rebuilds only what changed.
+export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-/var/cache/sesscache/fuzz-target}
 if ! nice -n 10 cargo fuzz build --sanitizer none 2>&1 | tail -3; then
     echo "fuzz: the fuzz targets do not build"
     echo "fuzz: 0 passed, ${#targets[@]} failed"

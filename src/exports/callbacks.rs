@@ -73,7 +73,7 @@ pub unsafe extern "C" fn SSL_CTX_set_generate_session_id(ctx: *mut SSL_CTX, cb: 
     dispatch! {
         error: 0,
         native => native::callbacks::set_generate_session_id(ctx, cb),
-        preload => libssl,
+        preload(rt) => preload::ctx::set_generate_session_id(rt, ctx, cb),
         pass_through => libssl SSL_CTX_set_generate_session_id(ctx, cb),
     }
 }

@@ -12,18 +12,33 @@
 //!
 //! The application's mode, size and callbacks live here; libssl sees only the bits that steer
 //! its handshake (CLIENT, SERVER, NO_AUTO_CLEAR).
+//!
+//! Two of libssl's internal calls need the internal cache, and a libssl linked with -Bsymbolic
+//! never lets them reach our exports, so both are covered through the internal list itself:
+//! - TLS 1.3 anti-replay: a server that accepts early data removes the session it resumes with
+//!   its own `SSL_CTX_remove_session` and takes 0 as a replay. `on_get` puts such a session in
+//!   libssl's internal list just before handing it over, so that removal finds it (and calls
+//!   `on_remove`, where the engine drops it), whichever function the call reaches.
+//! - the automatic flush every 255 handshakes (ssl_update_cache): each context keeps one
+//!   expired sentinel session in the internal list. libssl's own flush removes it (`on_remove`
+//!   notes that) and frees it once its lock is released; the sentinel's ex_data free callback
+//!   then flushes the engine. When the flush reaches our export instead, the engine is flushed
+//!   there and the sentinel stays: one flush either way.
 
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Weak};
 
 use once_cell::sync::OnceCell;
 use parking_lot::RwLock;
 
-use super::session::RealSession;
+use super::session::{in_own_call, with_context, without_callbacks, RealSession};
 use super::Runtime;
 use crate::abi::*;
-use crate::engine::{CacheMode, Callbacks, Context, Counter, GetCallback, Handle, Session, SessionKey};
+use crate::engine::{
+    CacheMode, Callbacks, Context, Counter, GetCallback, Handle, HandshakeSession, Session, SessionKey,
+};
 use crate::obs::{self, Front, Observed, Snapshot};
 
 /// A real context's engine state: the application's mode, size and callbacks (which libssl
@@ -33,8 +48,21 @@ pub struct PreloadCtx {
     /// The real context, as an address (it outlives this state: freed only after its ex_data).
     ctx: usize,
     engine: Context<RealSession>,
+    /// The application's callbacks; `generate_id` only where libssl's own
+    /// SSL_has_matching_session_id never reaches us (`on_generate`).
     callbacks: RwLock<AppCallbacks>,
+    /// The auto-flush sentinel in libssl's internal list, or null while there is none.
+    sentinel: AtomicPtr<SSL_SESSION>,
 }
+
+/// A sentinel's ex_data: whose it is, and whether libssl's flush took it out.
+struct Sentinel {
+    ctx: Weak<PreloadCtx>,
+    flushed: AtomicBool,
+}
+
+/// The sentinel's id; its protocol version stays 0, so it never equals a real session.
+const SENTINEL_ID: &[u8; 32] = b"sesscache: libssl's auto flush. ";
 
 thread_local! {
     /// What the engine found when `on_remove` ran for our own `SSL_CTX_remove_session`.
@@ -95,14 +123,71 @@ impl PreloadCtx {
     }
 
     /// libssl sees the application's CLIENT, SERVER and NO_AUTO_CLEAR bits, never its own
-    /// internal lookup or store.
+    /// internal lookup or store, nor UPDATE_TIME (the engine applies it; libssl would re-stamp
+    /// the sessions we put in its internal list).
     fn apply_mode(&self, mode: u32) {
         let internal = CacheMode::NO_INTERNAL.bits();
-        self.real_ctrl(SSL_CTRL_SET_SESS_CACHE_MODE, c_long::from((mode & !internal) | internal));
+        let real_mode = (mode & !internal & !CacheMode::UPDATE_TIME.bits()) | internal;
+        self.real_ctrl(SSL_CTRL_SET_SESS_CACHE_MODE, c_long::from(real_mode));
     }
 
     fn add(&self, session: RealSession) -> bool {
-        self.engine.add(session, now, &self.callbacks())
+        with_context(self.real_ctx(), || self.engine.add(session, now, &self.callbacks()))
+    }
+    fn flush(&self, t: i64) {
+        with_context(self.real_ctx(), || self.engine.flush(t, &self.callbacks()))
+    }
+
+    /// `SSL_CTX_add_session` of libssl's own, into its internal list; the internal calls it
+    /// makes (the cache size and number) get libssl's answers, and nothing is stamped.
+    ///
+    /// # Safety
+    /// `s` is a live libssl session.
+    unsafe fn add_internally(&self, s: *mut SSL_SESSION) -> bool {
+        // SAFETY: the real context is alive while this state is; `s` is a live session.
+        without_callbacks(|| unsafe { (self.rt.real.SSL_CTX_add_session)(self.real_ctx(), s) }) != 0
+    }
+
+    /// Puts an expired sentinel session in libssl's internal list unless one is there: when
+    /// libssl's own flush runs on this context, it takes the sentinel out and we learn of it.
+    fn arm_auto_flush(&self) {
+        let real = &self.rt.real;
+        if self.rt.session_index() < 0 || !self.sentinel.load(Ordering::Acquire).is_null() {
+            return;
+        }
+        // SAFETY: every state lives in an Arc (made in `adopt`), alive while we are called.
+        let this = unsafe {
+            Arc::increment_strong_count(self as *const Self);
+            Arc::from_raw(self as *const Self)
+        };
+        // SAFETY: real functions on a session we just made; libssl frees it (and its ex_data,
+        // through `on_sentinel_free`) when the last reference goes.
+        unsafe {
+            let s = (real.SSL_SESSION_new)();
+            if s.is_null() {
+                return;
+            }
+            // Expired at any time a flush can name.
+            (real.SSL_SESSION_set_time)(s, 1);
+            let data =
+                Box::into_raw(Box::new(Sentinel { ctx: Arc::downgrade(&this), flushed: AtomicBool::new(false) }));
+            if (real.SSL_SESSION_set1_id)(s, SENTINEL_ID.as_ptr(), SENTINEL_ID.len() as c_uint) == 0
+                || (real.SSL_SESSION_set_ex_data)(s, self.rt.session_index(), data as *mut c_void) == 0
+            {
+                drop(Box::from_raw(data));
+                (real.SSL_SESSION_free)(s);
+                return;
+            }
+            let armed =
+                self.sentinel.compare_exchange(std::ptr::null_mut(), s, Ordering::AcqRel, Ordering::Acquire).is_ok()
+                    && self.add_internally(s);
+            if !armed {
+                // Only compared, never used: `s` may be freed just below.
+                let _ = self.sentinel.compare_exchange(s, std::ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire);
+            }
+            // The internal list holds its own reference.
+            (real.SSL_SESSION_free)(s);
+        }
     }
 }
 
@@ -247,7 +332,11 @@ unsafe fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL_CTX>
     let real = &rt.real;
     // SAFETY: real functions on the context libssl just returned.
     unsafe {
-        if ctx.is_null() || state(rt, ctx).is_some() {
+        if ctx.is_null() {
+            super::probe_reached();
+            return Some(ctx);
+        }
+        if state(rt, ctx).is_some() {
             return Some(ctx);
         }
         let state = Arc::new(PreloadCtx {
@@ -255,15 +344,22 @@ unsafe fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL_CTX>
             ctx: ctx as usize,
             engine: Context::default(),
             callbacks: RwLock::new(AppCallbacks::default()),
+            sentinel: AtomicPtr::new(std::ptr::null_mut()),
         });
+        // The slot owns one reference; `on_ctx_free` takes it back. Without the slot the
+        // context keeps libssl's own cache, untouched.
+        let slot = Arc::into_raw(Arc::clone(&state));
+        if (real.SSL_CTX_set_ex_data)(ctx, rt.ctx_index, slot as *mut c_void) == 0 {
+            drop(Arc::from_raw(slot));
+            return Some(ctx);
+        }
         state.apply_mode(state.engine.mode().bits());
         (real.SSL_CTX_sess_set_new_cb)(ctx, Some(on_new));
         (real.SSL_CTX_sess_set_remove_cb)(ctx, Some(on_remove));
         (real.SSL_CTX_sess_set_get_cb)(ctx, Some(on_get));
         let weak: Weak<PreloadCtx> = Arc::downgrade(&state);
         obs::registry::register(ctx as usize, weak);
-        // The slot owns one reference; `on_ctx_free` takes it back.
-        (real.SSL_CTX_set_ex_data)(ctx, rt.ctx_index, Arc::into_raw(state) as *mut c_void);
+        state.arm_auto_flush();
         Some(ctx)
     }
 }
@@ -276,7 +372,7 @@ pub unsafe fn ctrl(
     parg: *mut c_void,
 ) -> Option<c_long> {
     // SAFETY: the contract above.
-    let Some(st) = (unsafe { state(rt, ctx) }) else {
+    let Some(st) = (unsafe { state(rt, ctx) }).filter(|_| !in_own_call()) else {
         // SAFETY: not a context of ours: libssl answers.
         return Some(unsafe { (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg) });
     };
@@ -317,7 +413,7 @@ pub unsafe fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SS
 pub unsafe fn flush(rt: &'static Runtime, ctx: *mut SSL_CTX, t: c_long) -> Option<()> {
     // SAFETY: the contract above.
     match unsafe { state(rt, ctx) } {
-        Some(st) => st.engine.flush(t as i64, &st.callbacks()),
+        Some(st) => st.flush(t as i64),
         // SAFETY: not ours: libssl's cache.
         None => unsafe { (rt.real.SSL_CTX_flush_sessions)(ctx, t) },
     }
@@ -372,6 +468,46 @@ unsafe fn retimed(s: *mut SSL_SESSION) {
     for st in obs::registry::all::<PreloadCtx>() {
         st.engine.reposition(&key, &session, expiry);
     }
+}
+
+/// The application's session-id generator. libssl checks each id it returns against the cache
+/// with its own SSL_has_matching_session_id; a libssl linked -Bsymbolic keeps that call to
+/// itself, where it finds nothing, so there `on_generate` stands in for the generator and makes
+/// the check against the engine. Elsewhere libssl keeps the generator and its call reaches us.
+pub unsafe fn set_generate_session_id(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: GEN_SESSION_CB) -> Option<c_int> {
+    // SAFETY: the contract above.
+    let installed = match unsafe { state(rt, ctx) } {
+        Some(st) if !rt.libssl_calls_reach_us() => {
+            st.callbacks.write().generate_id = cb;
+            cb.and(Some(on_generate as unsafe extern "C" fn(*mut SSL, *mut c_uchar, *mut c_uint) -> c_int))
+        }
+        _ => cb,
+    };
+    // SAFETY: libssl's own setter.
+    Some(unsafe { (rt.real.SSL_CTX_set_generate_session_id)(ctx, installed) })
+}
+
+/// The application's generator, then libssl's conflict check against the engine: an id the
+/// cache holds fails the generator, and libssl fails the handshake as it does on a conflict.
+unsafe extern "C" fn on_generate(ssl: *mut SSL, id: *mut c_uchar, len: *mut c_uint) -> c_int {
+    guard(0, || {
+        let rt = runtime()?;
+        // SAFETY: libssl calls with its live connection.
+        let st = unsafe { state_of_ssl(rt, ssl)? };
+        let cb = st.callbacks.read().generate_id?;
+        // SAFETY: the application's generator with libssl's buffer and its length.
+        let made = unsafe { cb(ssl, id, len) };
+        // libssl rejects a length of 0 or beyond its buffer itself, before the conflict check.
+        // SAFETY: `len` is NULL or libssl's length.
+        let n = unsafe { len.as_ref() }.map_or(0, |&l| l as usize);
+        if made == 0 || n == 0 || n > 32 || id.is_null() {
+            return Some(made);
+        }
+        // SAFETY: the generator filled `n` bytes of libssl's buffer; a live connection.
+        let (id, version) = unsafe { (bytes(id, n)?, (rt.real.SSL_version)(ssl)) };
+        let key = SessionKey::new(version, id)?;
+        Some(if st.engine.contains(&key) { 0 } else { made })
+    })
 }
 
 macro_rules! app_callback {
@@ -437,18 +573,43 @@ unsafe extern "C" fn on_get(ssl: *mut SSL, id: *const c_uchar, len: c_int, copy:
         let rt = runtime()?;
         // SAFETY: libssl calls with its live connection.
         let st = unsafe { state_of_ssl(rt, ssl)? };
-        let len = usize::try_from(len).ok().filter(|&l| l <= 32)?;
+        let len = usize::try_from(len).ok().filter(|&l| l <= 32 && (l == 0 || !id.is_null()))?;
         // SAFETY: libssl gives `len` bytes at `id`, and a live connection.
         let (id, version) = unsafe { (bytes(id, len)?, (rt.real.SSL_version)(ssl)) };
         let key = SessionKey::new(version, id)?;
-        let found = st.engine.lookup(&key, now(), &st.callbacks_for(ssl));
+        let found = with_context(st.real_ctx(), || st.engine.lookup(&key, now(), &st.callbacks_for(ssl)));
         let session = found?;
+        // SAFETY: a live connection.
+        if unsafe { anti_replay_removes(rt, ssl) } && st.engine.contains(&key) && session.is_resumable() {
+            // libssl removes this session from its cache right after this lookup and rejects
+            // the early data unless its removal returns 1: the internal list must hold it.
+            // SAFETY: a live session this handle holds.
+            unsafe { st.add_internally(session.as_ptr()) };
+        }
         // SAFETY: `copy` is NULL or libssl's flag.
         if let Some(copy) = unsafe { copy.as_mut() } {
             *copy = 0;
         }
+        st.arm_auto_flush();
         Some(session.into_raw())
     })
+}
+
+/// libssl 3.0's anti-replay rule (tls_parse_ctos_psk): a TLS 1.3 server that accepts early
+/// data and has not switched anti-replay off removes every stateful ticket it resumes.
+///
+/// # Safety
+/// `ssl` is a live libssl connection.
+unsafe fn anti_replay_removes(rt: &'static Runtime, ssl: *mut SSL) -> bool {
+    const SSL_OP_NO_ANTI_REPLAY: u64 = 1 << 24;
+    let real = &rt.real;
+    // SAFETY: real accessors on a live connection.
+    unsafe {
+        (real.SSL_version)(ssl) == TLS1_3_VERSION
+            && (real.SSL_is_server)(ssl) != 0
+            && (real.SSL_get_max_early_data)(ssl) > 0
+            && (real.SSL_get_options)(ssl) & SSL_OP_NO_ANTI_REPLAY == 0
+    }
 }
 
 /// libssl has a session to cache and holds a reference for us: store it as libssl's internal
@@ -466,6 +627,7 @@ unsafe extern "C" fn on_new(ssl: *mut SSL, s: *mut SSL_SESSION) -> c_int {
             // SAFETY: libssl's live session.
             st.add(unsafe { RealSession::borrowed(s)? });
         }
+        st.arm_auto_flush();
         // SAFETY: the application's callback with libssl's live objects.
         Some(callbacks.new_session.map_or(0, |cb| unsafe { cb(ssl, s) }))
     })
@@ -494,14 +656,69 @@ unsafe fn stores_internally(rt: &'static Runtime, ssl: *mut SSL, callbacks: &App
 }
 
 /// libssl removed a session from this context (and marked it not resumable): the engine
-/// drops its entry and the application's remove callback runs, as libssl's would.
+/// drops its entry and the application's remove callback runs, as libssl's would. Not for our
+/// own calls into libssl, nor for the sentinel, which only tells that libssl's flush ran.
 unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
+    if in_own_call() {
+        return;
+    }
     guard_void(|| {
         let rt = runtime()?;
-        // SAFETY: libssl calls with its live context and session.
-        let (st, session) = unsafe { (state(rt, ctx)?, RealSession::borrowed(s)?) };
+        // SAFETY: libssl calls with its live context.
+        let st = unsafe { state(rt, ctx)? };
+        // A plain load first: removals are frequent, sentinels rare.
+        if !s.is_null()
+            && st.sentinel.load(Ordering::Relaxed) == s
+            && st.sentinel.compare_exchange(s, std::ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire).is_ok()
+        {
+            // libssl's flush holds its lock until it frees the sentinel: the engine is
+            // flushed then, in `on_sentinel_free`.
+            // SAFETY: the sentinel is live (libssl frees it after this call); our slot holds
+            // its `Sentinel` box.
+            let data = unsafe { (rt.real.SSL_SESSION_get_ex_data)(s, rt.session_index()) } as *const Sentinel;
+            // SAFETY: NULL or the box `arm_auto_flush` put there, freed only with the session.
+            if let Some(data) = unsafe { data.as_ref() } {
+                data.flushed.store(true, Ordering::Release);
+            }
+            return Some(());
+        }
+        // libssl's reference lasts through this call, and the engine only looks at the handle:
+        // no reference of our own (two atomic operations on every removal).
+        // SAFETY: libssl's live session; the handle is never dropped, so it gives nothing back.
+        let session = std::mem::ManuallyDrop::new(unsafe { RealSession::owned(s)? });
+        // libssl marked the session before calling us, so the engine's removal has nothing to
+        // mark and needs no context to mark through.
         let removed = st.engine.remove(&session, &st.callbacks());
         LAST_REMOVED.with(|r| r.set(Some(removed)));
+        Some(())
+    })
+}
+
+/// The SSL_SESSION ex_data free callback: for a sentinel that libssl's flush took out (see the
+/// module comment), the engine's flush at the same moment, outside libssl's lock; then a new
+/// sentinel. Every other session has nothing in our slot.
+pub unsafe extern "C" fn on_sentinel_free(
+    _parent: *mut c_void,
+    ptr: *mut c_void,
+    _ad: *mut CRYPTO_EX_DATA,
+    _idx: c_int,
+    _argl: c_long,
+    _argp: *mut c_void,
+) {
+    if ptr.is_null() {
+        return;
+    }
+    guard_void(|| {
+        // SAFETY: our slot's value, the box `arm_auto_flush` made; libcrypto frees it once.
+        let data = unsafe { Box::from_raw(ptr as *mut Sentinel) };
+        if !data.flushed.load(Ordering::Acquire) {
+            return Some(());
+        }
+        let st = data.ctx.upgrade()?;
+        // libssl's automatic flush passes time(NULL); during SSL_CTX_free it passes 0, and
+        // `on_ctx_free` flushes the rest.
+        st.flush(now());
+        st.arm_auto_flush();
         Some(())
     })
 }
@@ -526,7 +743,11 @@ pub unsafe extern "C" fn on_ctx_free(
         let st = unsafe { Arc::from_raw(ptr as *const PreloadCtx) };
         // The report shows the cache as the application last saw it.
         obs::report::retire(st.ctx, &*st);
-        st.engine.flush(0, &st.callbacks());
+        st.flush(0);
+        // libssl's internal list holds only what we put there (the sentinel, at most a
+        // session whose anti-replay removal never came); libssl frees the list but not them.
+        // SAFETY: the context is still whole while libssl frees its ex_data.
+        without_callbacks(|| unsafe { (st.rt.real.SSL_CTX_flush_sessions)(st.real_ctx(), 0) });
         obs::registry::unregister(st.ctx);
         Some(())
     })

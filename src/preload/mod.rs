@@ -1,7 +1,8 @@
 //! The preload front: when this library is preloaded into a process that uses the system's
 //! libssl 3, our exported functions act on libssl's real objects, and each context's session
 //! cache is our engine, plugged in through libssl's own external-cache callbacks. libssl's
-//! internal cache stays off, so nothing depends on whether libssl's internal calls reach us.
+//! internal cache stays off, so nothing depends on whether libssl's internal calls reach us
+//! (a libssl linked with -Bsymbolic keeps them to itself; ctx.rs says how each is covered).
 //!
 //! The mode is decided once, at the first call into the library:
 //! - no libssl in the process: native mode (our own objects);
@@ -12,11 +13,10 @@ pub mod ctx;
 pub mod real;
 pub mod session;
 
+use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};
 
 use once_cell::sync::OnceCell;
-
-use crate::abi::SSL_CTX;
 
 pub use real::Real;
 
@@ -36,19 +36,66 @@ pub struct Runtime {
     /// The SSL_CTX ex_data slot that holds a context's engine state; its free callback tells
     /// us when libssl frees the context.
     pub ctx_index: c_int,
-    /// A context with no callbacks: removing a session from it is how we mark a session not
-    /// resumable, which libssl offers no other way to do.
-    marker: OnceCell<usize>,
+    /// The SSL_SESSION ex_data slot of each context's auto-flush sentinel (see ctx.rs), or -1
+    /// where none is needed; decided at the first context (see `session_index`).
+    session_index: OnceCell<c_int>,
+    /// Whether libssl's calls to its own exported functions reach ours (`internal_calls_reach_us`).
+    interposed: OnceCell<bool>,
+}
+
+thread_local! {
+    /// `internal_calls_reach_us`'s probe: 1 while it runs, 2 once our export was reached.
+    static PROBE: Cell<u8> = const { Cell::new(0) };
 }
 
 impl Runtime {
-    pub(crate) fn marker_ctx(&self) -> *mut SSL_CTX {
-        // libssl's SSL_CTX_new calls SSL_CTX_new_ex, which may come back to our export and get
-        // an engine; the real SSL_CTX_new_ex does not.
-        // SAFETY: real functions with valid arguments.
-        *self.marker.get_or_init(|| unsafe {
-            (self.real.SSL_CTX_new_ex)(std::ptr::null_mut(), std::ptr::null(), (self.real.TLS_method)()) as usize
-        }) as *mut _
+    /// Whether libssl's internal calls of its exported functions reach ours: false for a
+    /// libssl linked -Bsymbolic. Probed once, at the first context.
+    pub(crate) fn libssl_calls_reach_us(&self) -> bool {
+        *self.interposed.get_or_init(|| internal_calls_reach_us(&self.real))
+    }
+
+    /// The sentinel's SSL_SESSION ex_data slot: registered only for a libssl whose internal
+    /// calls do not reach our exports (linked -Bsymbolic), the only one that needs it, so that
+    /// elsewhere the application's own indexes are numbered as with plain libssl. -1: none.
+    pub(crate) fn session_index(&self) -> c_int {
+        *self.session_index.get_or_init(|| {
+            if self.libssl_calls_reach_us() {
+                return -1;
+            }
+            // SAFETY: registers a free callback for SSL_SESSION ex_data, as any application may.
+            unsafe {
+                (self.real.CRYPTO_get_ex_new_index)(
+                    real::CRYPTO_EX_INDEX_SSL_SESSION,
+                    0,
+                    std::ptr::null_mut::<c_void>(),
+                    None,
+                    None,
+                    Some(ctx::on_sentinel_free),
+                )
+            }
+        })
+    }
+}
+
+/// Whether libssl's calls to its own exported functions reach ours: libssl's SSL_CTX_new is a
+/// call of SSL_CTX_new_ex, which, given no method, fails at once; our SSL_CTX_new_ex notes the
+/// probe (`probe_reached`). The error it raises is popped again.
+fn internal_calls_reach_us(real: &Real) -> bool {
+    PROBE.set(1);
+    // SAFETY: real functions; SSL_CTX_new(NULL) only raises SSL_R_NULL_SSL_METHOD_PASSED.
+    unsafe {
+        (real.ERR_set_mark)();
+        (real.SSL_CTX_new)(std::ptr::null());
+        (real.ERR_pop_to_mark)();
+    }
+    PROBE.replace(0) == 2
+}
+
+/// Our SSL_CTX_new_ex got no context from libssl: note it if `internal_calls_reach_us` asked.
+pub(crate) fn probe_reached() {
+    if PROBE.get() == 1 {
+        PROBE.set(2);
     }
 }
 
@@ -80,7 +127,7 @@ pub(crate) fn runtime() -> &'static Runtime {
 /// libssl's functions if the process has libssl: the next definitions after ours in the
 /// global scope, or those of an already loaded libssl.so.3 that is not in the global scope
 /// (Python loads it with RTLD_LOCAL).
-fn find_real() -> Option<Result<Real, &'static str>> {
+fn find_real() -> Option<(Real, Option<&'static str>)> {
     // SAFETY: dlsym/dlopen with NUL-terminated names; RTLD_NOLOAD loads nothing new.
     unsafe {
         let next = |name: &CStr| libc::dlsym(libc::RTLD_NEXT, name.as_ptr());
@@ -109,11 +156,12 @@ fn detect() -> Detected {
             enable_report();
             return Detected::Native;
         }
-        Some(Ok(real)) => real,
-        Some(Err(missing)) => {
-            // Without every function we forward to, neither mode is safe.
-            eprintln!("sesscache: this libssl lacks {missing}; cannot run in this process");
-            std::process::abort();
+        Some((real, None)) => real,
+        Some((real, Some(missing))) => {
+            // Preload mode needs every function; a call of one this libssl lacks answers as
+            // a failure (0, NULL), and every other goes straight on.
+            eprintln!("sesscache: this libssl lacks {missing}; passing every call through");
+            return Detected::PassThrough(real);
         }
     };
     // SAFETY: a real libcrypto function with no arguments.
@@ -141,7 +189,7 @@ fn detect() -> Detected {
         return Detected::PassThrough(real);
     }
     enable_report();
-    Detected::Preload(Runtime { real, ctx_index, marker: OnceCell::new() })
+    Detected::Preload(Runtime { real, ctx_index, session_index: OnceCell::new(), interposed: OnceCell::new() })
 }
 
 /// SESSCACHE_REPORT: once set, the report is written at exit, in either mode.

@@ -22,19 +22,31 @@ macro_rules! real_functions {
         }
 
         impl Real {
-            /// All of them from `lookup`, or the name of the first one missing.
-            pub fn load(lookup: impl Fn(&CStr) -> *mut c_void) -> Result<Real, &'static str> {
-                Ok(Real {
+            /// All of them from `lookup`. A function `lookup` cannot find is replaced by one
+            /// that returns zero, NULL or nothing, and the first such name comes back with the
+            /// table: the caller must then only pass calls through.
+            pub fn load(lookup: impl Fn(&CStr) -> *mut c_void) -> (Real, Option<&'static str>) {
+                let mut missing = None;
+                let real = Real {
                     $( $name: {
                         let symbol = real_functions!(@symbol $name $($symbol)?);
                         let p = lookup(symbol);
                         if p.is_null() {
-                            return Err(stringify!($name));
+                            /// What a call of a function this libssl lacks returns.
+                            unsafe extern "C" fn absent($(_: $arg),*) $(-> $ret)? {
+                                // SAFETY: every return type here is an integer, a pointer or an
+                                // Option of a function pointer: all-zero is 0, NULL or None.
+                                unsafe { std::mem::zeroed() }
+                            }
+                            missing.get_or_insert(stringify!($name));
+                            absent
+                        } else {
+                            // SAFETY: the symbol has this prototype in OpenSSL 3.
+                            unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn($($arg),*) $(-> $ret)?>(p) }
                         }
-                        // SAFETY: the symbol has this prototype in OpenSSL 3.
-                        unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn($($arg),*) $(-> $ret)?>(p) }
                     }, )*
-                })
+                };
+                (real, missing)
             }
         }
     };
@@ -49,6 +61,8 @@ real_functions! {
     OpenSSL_version_num: fn() -> c_ulong;
     CRYPTO_get_ex_new_index: fn(c_int, c_long, *mut c_void, Option<CRYPTO_EX_new>, Option<CRYPTO_EX_dup>, Option<CRYPTO_EX_free>) -> c_int;
     CRYPTO_get_ex_data: fn(*const CRYPTO_EX_DATA, c_int) -> *mut c_void;
+    ERR_set_mark: fn() -> c_int;
+    ERR_pop_to_mark: fn() -> c_int;
     TLS_method: fn() -> *const SSL_METHOD;
     TLS_server_method: fn() -> *const SSL_METHOD;
     TLS_client_method: fn() -> *const SSL_METHOD;

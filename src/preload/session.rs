@@ -1,9 +1,10 @@
 //! A counted reference to one of libssl's sessions: what the engine holds in preload mode.
 
+use std::cell::Cell;
 use std::ptr::NonNull;
 
 use super::{runtime, Runtime};
-use crate::abi::{SessionHandle, SSL_SESSION};
+use crate::abi::{SessionHandle, SSL_CTX, SSL_SESSION};
 use crate::engine::{self, Expiry, SessionKey};
 
 /// Just the pointer: the cache keeps one of these for every session, so the runtime is looked
@@ -123,9 +124,56 @@ impl engine::Session for RealSession {
         self.expiry()
     }
     fn mark_not_resumable(&self) {
-        // Removing a session from any context marks it not resumable; the marker context
-        // caches nothing and has no callbacks, so that is all this does.
-        // SAFETY: real functions with live objects.
-        unsafe { (self.rt().real.SSL_CTX_remove_session)(self.rt().marker_ctx(), self.as_ptr()) };
+        let real = &self.rt().real;
+        // SAFETY: a live session. Not resumable already: libssl marked it before telling us
+        // (its removal, its flush), or it has no id, which no removal marks.
+        if unsafe { (real.SSL_SESSION_is_resumable)(self.as_ptr()) } == 0 {
+            return;
+        }
+        // Every engine call that evicts or flushes runs inside `with_context`; `on_remove`'s
+        // removal does not, as libssl marked that session already.
+        let ctx = MARKING_CTX.get();
+        if ctx.is_null() {
+            return;
+        }
+        // libssl's removal from the context whose cache this is marks the session; the call
+        // comes back to `on_remove`, which ignores it (libssl's internal cache, off, holds
+        // nothing of ours but what ctx.rs puts there for libssl's own removals).
+        // SAFETY: a live context (set by `with_context` for the call in progress) and session.
+        without_callbacks(|| unsafe { (real.SSL_CTX_remove_session)(ctx, self.as_ptr()) });
     }
+}
+
+thread_local! {
+    /// The real context whose engine this thread is changing (null: none).
+    static MARKING_CTX: Cell<*mut SSL_CTX> = const { Cell::new(std::ptr::null_mut()) };
+    /// Set while we call libssl only for its side effect on a session: the callbacks that call
+    /// makes (`on_remove`) must not act.
+    static OWN_CALL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Restores a thread-local cell's value on the way out, panics included.
+struct Restore<T: Copy + 'static>(&'static std::thread::LocalKey<Cell<T>>, T);
+impl<T: Copy + 'static> Drop for Restore<T> {
+    fn drop(&mut self) {
+        self.0.set(self.1);
+    }
+}
+
+/// Runs `f` (an engine call on the cache of `ctx`) so that the sessions it evicts or flushes
+/// are marked not resumable through `ctx` itself: no other context, no library context needed.
+pub(crate) fn with_context<R>(ctx: *mut SSL_CTX, f: impl FnOnce() -> R) -> R {
+    let _restore = Restore(&MARKING_CTX, MARKING_CTX.replace(ctx));
+    f()
+}
+
+/// Runs `f`, a call into libssl made only for its effect on a session or the internal list.
+pub(crate) fn without_callbacks<R>(f: impl FnOnce() -> R) -> R {
+    let _restore = Restore(&OWN_CALL, OWN_CALL.replace(true));
+    f()
+}
+
+/// True inside `without_callbacks`.
+pub(crate) fn in_own_call() -> bool {
+    OWN_CALL.get()
 }

@@ -16,6 +16,9 @@
 #                    copy of sesscache built with tests-c/preload/pthread_locks patched in for
 #                    parking_lot (locks helgrind can see; built offline under $OUT)
 #        MEMCHECK=1  also runs tests-c/preload/*.c preloaded under memcheck (errors and leaks)
+#        LIBSSL_DIR  runs every program (plain too) with LD_LIBRARY_PATH=LIBSSL_DIR, so that the
+#                    libssl.so.3 there loads instead of the system's (tests-c/openssl/run.sh
+#                    uses it for OpenSSL's own build, which is linked -Bsymbolic)
 #        OUT (default tests-c/out/preload), CC
 # exit:  0 when every transcript matches and every checker is clean, 1 otherwise.
 set -u
@@ -26,6 +29,11 @@ LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
 HELGRIND=${HELGRIND:-0}
 MEMCHECK=${MEMCHECK:-0}
+LIBSSL_DIR=${LIBSSL_DIR:-}
+if [ -n "$LIBSSL_DIR" ]; then
+    [ -f "$LIBSSL_DIR/libssl.so.3" ] || { echo "no $LIBSSL_DIR/libssl.so.3" >&2; exit 2; }
+    export LD_LIBRARY_PATH="$LIBSSL_DIR"
+fi
 CFLAGS="-std=c99 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -pthread -Itests-c/lib"
 LIBS="-lssl -lcrypto"
 mkdir -p "$OUT"
@@ -73,6 +81,8 @@ for name in "${names[@]}"; do
         echo "FAIL $name: no $src"; ok=0
     elif ! $CC $CFLAGS -o "$b" "$src" $LIBS 2>"$b.build"; then
         echo "FAIL $name: build"; cat "$b.build"; ok=0
+    elif [ -n "$LIBSSL_DIR" ] && [ "$(ldd "$b" | awk '$1 == "libssl.so.3" { print $3 }' | xargs -r readlink -f)" != "$(readlink -f "$LIBSSL_DIR/libssl.so.3")" ]; then
+        echo "FAIL $name: does not load $LIBSSL_DIR/libssl.so.3"; ok=0
     else
         # plain, preloaded, preloaded but disabled; never a report file from these runs
         timeout 300 env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE "$b" >"$b.plain" 2>"$b.plain.err"; prc=$?

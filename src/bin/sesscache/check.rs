@@ -366,9 +366,9 @@ fn check_libssl(report: &mut Report, path: &Path) {
     };
     if dynamic.symbolic {
         report.line(
-            Level::Bad,
+            Level::Note,
             "libssl -Bsymbolic",
-            "yes (DT_SYMBOLIC or DF_SYMBOLIC): libssl binds its own calls inside itself, so its internal calls into the session cache never reach sesscache",
+            "yes (DT_SYMBOLIC or DF_SYMBOLIC): libssl binds its own calls inside itself; sesscache covers the ones into the cache (early data's anti-replay removal, the automatic flush, the session-id check), with the two differences sesscache(7) lists",
         );
     } else {
         report.line(Level::Ok, "libssl -Bsymbolic", "no (no DT_SYMBOLIC, no DF_SYMBOLIC in its dynamic section)");
@@ -377,12 +377,12 @@ fn check_libssl(report: &mut Report, path: &Path) {
         SelfReference::Interposable => report.line(
             Level::Ok,
             "libssl self-calls",
-            format!("{PROBE} through a dynamic relocation: libssl's automatic flush every 255 handshakes reaches sesscache"),
+            format!("{PROBE} through a dynamic relocation: libssl's internal calls into the cache reach sesscache"),
         ),
         SelfReference::BoundInside => report.line(
             Level::Note,
             "libssl self-calls",
-            format!("{PROBE} bound inside libssl (-Bsymbolic-functions or similar): sessions still resume, but libssl's automatic flush does not reach sesscache's cache"),
+            format!("{PROBE} bound inside libssl (-Bsymbolic-functions or similar): sesscache covers libssl's internal calls into the cache, as for -Bsymbolic"),
         ),
         SelfReference::NotDefined => report.line(Level::Bad, "libssl self-calls", format!("{} does not define {PROBE}: not OpenSSL's libssl", path.display())),
         SelfReference::Unknown => report.line(Level::Note, "libssl self-calls", format!("cannot tell how {PROBE} is bound (stripped section headers)")),
