@@ -16,10 +16,11 @@
 #   garbage: garbage, an over-long line and silence each get an error line; the process
 #            carries on and answers a valid request after them.
 #   stale:   a socket left by a dead process is ignored and removed by `stat`.
+#   stopped: a stopped process whose backlog is full does not make `stat` wait (1 s timeout).
 #   lazy:    no thread and no socket in a process without a run directory (or whose
 #            SESSCACHE_RUN_DIR cannot be created); SESSCACHE_RUN_DIR is created mode 0700.
 #
-# usage: tests-c/stats/run.sh [nginx] [users] [garbage] [stale] [lazy]   (default: all)
+# usage: tests-c/stats/run.sh [nginx] [users] [garbage] [stale] [stopped] [lazy]   (default: all)
 # env:   NGINX, PRELOAD_LIB, SESSCACHE_BIN, OUT.  Needs root (users, nginx's nobody workers).
 set -u
 cd "$(dirname "$0")/../.."
@@ -355,6 +356,45 @@ sys.exit(not (len(d["processes"]) == 1 and d["removed_stale"] == 1 and str(d["pr
     kill "$S_SERVER" 2>/dev/null
 }
 
+# ---- stopped: a process that does not accept (SIGSTOP), its backlog full: stat still ends ----
+test_stopped() {
+    local run=$TMP/stopped-run port
+    port=$(free_port)
+    s_server_as 0 "$run" "$port"
+    wait_port "$port" || { bad "stopped: s_server did not start"; return; }
+    local pid sock
+    pid=$(pgrep -P "$S_SERVER" | head -1)
+    sock=$run/$pid.sock
+    wait_file "$sock"
+    kill -STOP "$pid"
+    # Fill its backlog with connections nobody accepts (held open meanwhile).
+    python3 -c 'import socket, sys, time
+held = []
+for _ in range(200):
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except BlockingIOError:
+        break
+    held.append(s)
+print(len(held), flush=True)
+time.sleep(30)' "$sock" >"$TMP/held" &
+    local holder=$!
+    PIDS+=("$holder")
+    wait_file "$TMP/held"
+    sleep 0.5
+    local got start=$SECONDS
+    got=$(timeout 20 "$BIN" stat --once --json --run-dir "$run")
+    local rc=$?
+    python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(not (d["processes"] == [] and d["unanswered"] == 1))' "$got" 2>/dev/null &&
+        [ $rc = 0 ] && [ -S "$sock" ] && ok "stopped: stat gives up on a process that does not accept (full backlog of $(cat "$TMP/held")), keeps its socket" ||
+        bad "stopped: stat exit $rc after $((SECONDS - start)) s: $got"
+    kill "$holder" 2>/dev/null
+    kill -CONT "$pid"
+    kill "$S_SERVER" 2>/dev/null
+}
+
 # ---- lazy: nothing without a run directory ----
 threads_of() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
 test_lazy() {
@@ -394,13 +434,14 @@ test_lazy() {
 }
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(nginx users garbage stale lazy)
+[ ${#tests[@]} -gt 0 ] || tests=(nginx users garbage stale stopped lazy)
 for t in "${tests[@]}"; do
     case $t in
     nginx) test_nginx ;;
     users) test_users ;;
     garbage) test_garbage ;;
     stale) test_stale ;;
+    stopped) test_stopped ;;
     lazy) test_lazy ;;
     *) bad "unknown test $t" ;;
     esac

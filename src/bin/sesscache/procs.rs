@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// How long one process may take to answer.
+/// How long one process may take to accept, and to answer.
 const TIMEOUT: Duration = Duration::from_secs(1);
 /// The longest answer read from one process.
 const ANSWER_LIMIT: u64 = 1 << 20;
@@ -108,7 +108,7 @@ fn process_exists(pid: u32) -> bool {
 }
 
 fn ask(path: &Path) -> Result<Value, Failure> {
-    let mut stream = UnixStream::connect(path).map_err(|e| match e.kind() {
+    let mut stream = connect(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::ConnectionRefused => Failure::Refused,
         std::io::ErrorKind::PermissionDenied => Failure::Denied,
         _ => Failure::Other,
@@ -123,6 +123,49 @@ fn ask(path: &Path) -> Result<Value, Failure> {
         return Err(Failure::Other);
     }
     Ok(doc)
+}
+
+/// A connection to the socket at `path`, given up after TIMEOUT: a process that does not
+/// accept (stopped, say) fills its backlog, and a plain connect would then wait for ever.
+/// Linux bounds a Unix socket's connect by its send timeout, which std cannot set before
+/// connecting.
+fn connect(path: &Path) -> std::io::Result<UnixStream> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: sockaddr_un is plain data; all zeroes is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.len() >= addr.sun_path.len() {
+        return Err(std::io::ErrorKind::InvalidInput.into());
+    }
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (dst, &src) in addr.sun_path.iter_mut().zip(bytes) {
+        *dst = src as libc::c_char;
+    }
+    // SAFETY: socket() has no preconditions.
+    let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `raw` was just made and is owned by nothing else.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let tv = libc::timeval { tv_sec: TIMEOUT.as_secs() as libc::time_t, tv_usec: 0 };
+    let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    // SAFETY: setsockopt with a timeval of its size; connect with a sockaddr_un of `len` bytes.
+    let failed = unsafe {
+        libc::setsockopt(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        ) != 0
+            || libc::connect(raw, (&addr as *const libc::sockaddr_un).cast(), len) != 0
+    };
+    if failed {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(UnixStream::from(fd))
 }
 
 /// A counter of an object, 0 when absent.
