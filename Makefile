@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx tsan openssl-suite clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx stats tsan openssl-suite clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx tsan openssl-suite
+test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx stats tsan openssl-suite
 	@tests-c/summary.sh
 
 clean-logs:
@@ -100,6 +100,13 @@ s-server: lib
 nginx: lib
 	@mkdir -p $(LOGS)
 	tests-c/nginx/run.sh | tee $(LOGS)/nginx.log
+
+# Live statistics: the per-process stats sockets, `sesscache stat` and `sesscache metrics`
+# against preloaded nginx workers and their SESSCACHE_REPORT, another user's socket, garbage
+# requests, stale sockets, no thread without a run directory (tests-c/stats/run.sh).
+stats: lib
+	@mkdir -p $(LOGS)
+	tests-c/stats/run.sh | tee $(LOGS)/stats.log
 
 # ThreadSanitizer on the thread tests (Rust and tests-c/preload/threads.c, plain and preloaded):
 # tools/tsan.sh, cached under /var/cache/sesscache/tsan-target. Without a nightly toolchain with

@@ -70,6 +70,8 @@ pub(crate) unsafe fn new(ctx: *mut SSL_CTX) -> Option<*mut SSL> {
     unsafe {
         let ctx_ref = borrow(ctx)?;
         let ctx_arc = ctx_ref.weak().upgrade()?;
+        // A forked child's stats socket: one relaxed load once it runs.
+        crate::obs::socket::ensure_started();
         ctx_ref.up_ref();
         let conn = Connection {
             role: ctx_ref.method.initial_role,

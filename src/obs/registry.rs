@@ -53,10 +53,14 @@ pub(super) fn lock() -> MutexGuard<'static, State> {
 
 /// A new context at `address` (the handle C holds).
 pub fn register(address: usize, ctx: Weak<dyn Observed>) {
-    let mut r = lock();
-    r.next_id += 1;
-    let id = r.next_id;
-    r.live.insert(address, Entry { id, ctx, base: None, at_fork: None, retired: false });
+    {
+        let mut r = lock();
+        r.next_id += 1;
+        let id = r.next_id;
+        r.live.insert(address, Entry { id, ctx, base: None, at_fork: None, retired: false });
+    }
+    // The first context starts the stats socket (out of the lock).
+    super::socket::ensure_started();
 }
 
 /// The context at `address` is gone.
@@ -89,6 +93,21 @@ pub fn snapshots() -> Vec<(u64, Snapshot)> {
         lock().live.values().filter(|e| !e.retired).filter_map(|e| Some((e.id, e.ctx.upgrade()?))).collect();
     live.sort_by_key(|(id, _)| *id);
     live.into_iter().map(|(id, ctx)| (id, ctx.snapshot())).collect()
+}
+
+/// Like `snapshots`, but what each context did in this process, as the report counts it: a
+/// forked child's counts start at the fork's (`number`, the sessions cached now, excepted).
+pub fn own_snapshots() -> Vec<(u64, Snapshot)> {
+    type Live = (u64, Option<Snapshot>, Arc<dyn Observed>);
+    let mut live: Vec<Live> =
+        lock().live.values().filter(|e| !e.retired).filter_map(|e| Some((e.id, e.base, e.ctx.upgrade()?))).collect();
+    live.sort_by_key(|(id, _, _)| *id);
+    live.into_iter()
+        .map(|(id, base, ctx)| {
+            let now = ctx.snapshot();
+            (id, base.map_or(now, |b| now.since(&b)))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -48,16 +48,26 @@ pub fn enable() {
     let fd = open(&path);
     let target = Target { dev_ino: dev_ino(fd), fd, path };
     if TARGET.set(target).is_ok() {
-        // SAFETY: registers plain functions to run at exit and around fork.
+        // SAFETY: registers a plain function to run at exit.
+        unsafe { libc::atexit(write_report) };
+        install_fork_handlers();
+    }
+}
+
+/// The fork handlers, once per process (the report's and the stats socket's: a child counts
+/// from the fork, and starts its own socket).
+pub fn install_fork_handlers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers plain functions to run around fork.
         unsafe {
-            libc::atexit(write_report);
             libc::pthread_atfork(
                 Some(before_fork as unsafe extern "C" fn()),
                 Some(after_fork_parent as unsafe extern "C" fn()),
                 Some(after_fork_child as unsafe extern "C" fn()),
             );
         }
-    }
+    });
 }
 
 fn enabled() -> bool {
@@ -134,6 +144,7 @@ extern "C" fn after_fork_parent() {
 }
 
 extern "C" fn after_fork_child() {
+    super::socket::after_fork_child();
     let _ = std::panic::catch_unwind(|| {
         HELD_FOR_FORK.with(|h| {
             if let Some(mut r) = h.borrow_mut().take() {

@@ -258,6 +258,8 @@ pub unsafe fn new_ssl(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SS
     if ssl.is_null() || unsafe { state(rt, ctx) }.is_none() {
         return Some(ssl);
     }
+    // A forked worker's stats socket: one relaxed load once it runs.
+    obs::socket::ensure_started();
     let idx = *SESSION_CTX_INDEX.get_or_init(|| {
         // SAFETY: registers a dup callback for SSL ex_data, as any application may.
         unsafe {

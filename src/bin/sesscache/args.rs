@@ -16,6 +16,29 @@ pub enum Command {
         program: Option<OsString>,
         key: Option<PathBuf>,
     },
+    Stat(StatOptions),
+    Metrics {
+        listen: String,
+        run_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, PartialEq)]
+pub struct StatOptions {
+    /// The run directory instead of the default rule's.
+    pub run_dir: Option<PathBuf>,
+    /// Seconds between refreshes.
+    pub interval: f64,
+    /// At most this many screens.
+    pub count: Option<u64>,
+    pub once: bool,
+    pub json: bool,
+}
+
+impl Default for StatOptions {
+    fn default() -> Self {
+        StatOptions { run_dir: None, interval: 1.0, count: None, once: false, json: false }
+    }
 }
 
 #[derive(Debug, PartialEq, Clone, Copy)]
@@ -23,6 +46,8 @@ pub enum Topic {
     Run,
     Keygen,
     Check,
+    Stat,
+    Metrics,
 }
 
 #[derive(Debug, PartialEq, Default)]
@@ -66,6 +91,8 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
         Some("run") => parse_run(rest),
         Some("keygen") => parse_keygen(rest),
         Some("check") => parse_check(rest),
+        Some("stat") => parse_stat(rest),
+        Some("metrics") => parse_metrics(rest),
         _ => Err(usage(format!("unknown command '{}'", first.to_string_lossy()))),
     }
 }
@@ -75,6 +102,8 @@ fn topic_of(word: &OsStr) -> Result<Topic, UsageError> {
         Some("run") => Ok(Topic::Run),
         Some("keygen") => Ok(Topic::Keygen),
         Some("check") => Ok(Topic::Check),
+        Some("stat") => Ok(Topic::Stat),
+        Some("metrics") => Ok(Topic::Metrics),
         _ => Err(usage(format!("no help on '{}'", word.to_string_lossy()))),
     }
 }
@@ -203,6 +232,71 @@ fn parse_check(args: &[OsString]) -> Result<Command, UsageError> {
     }
 }
 
+fn parse_stat(args: &[OsString]) -> Result<Command, UsageError> {
+    let mut opts = StatOptions::default();
+    let mut it = Options::new(args);
+    let first_operand = loop {
+        match it.next()? {
+            Item::Option("-h" | "--help", _) => return Ok(Command::Help(Some(Topic::Stat))),
+            Item::Option(name @ "--run-dir", inline) => {
+                opts.run_dir = Some(non_empty_path(name, it.value(name, inline)?)?)
+            }
+            Item::Option(name @ "--interval", inline) => {
+                let v = it.value(name, inline)?.to_string_lossy();
+                opts.interval = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.1 && *s <= 3600.0)
+                    .ok_or_else(|| usage(format!("{name}: '{v}' is not a number of seconds from 0.1 to 3600")))?;
+            }
+            Item::Option(name @ "--count", inline) => {
+                let v = it.value(name, inline)?.to_string_lossy();
+                opts.count = Some(
+                    v.parse::<u64>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| usage(format!("{name}: '{v}' is not a positive number")))?,
+                );
+            }
+            Item::Option(name @ "--once", inline) => {
+                no_inline(name, inline)?;
+                opts.once = true;
+            }
+            Item::Option(name @ "--json", inline) => {
+                no_inline(name, inline)?;
+                opts.json = true;
+            }
+            Item::Option(name, _) => return Err(usage(format!("stat: unknown option '{name}'"))),
+            Item::Operands { at } => break at,
+        }
+    };
+    if first_operand < args.len() {
+        return Err(usage("stat: takes no operands"));
+    }
+    Ok(Command::Stat(opts))
+}
+
+fn parse_metrics(args: &[OsString]) -> Result<Command, UsageError> {
+    let (mut listen, mut run_dir) = (None, None);
+    let mut it = Options::new(args);
+    let first_operand = loop {
+        match it.next()? {
+            Item::Option("-h" | "--help", _) => return Ok(Command::Help(Some(Topic::Metrics))),
+            Item::Option(name @ "--listen", inline) => {
+                listen = Some(it.value(name, inline)?.to_string_lossy().into_owned())
+            }
+            Item::Option(name @ "--run-dir", inline) => run_dir = Some(non_empty_path(name, it.value(name, inline)?)?),
+            Item::Option(name, _) => return Err(usage(format!("metrics: unknown option '{name}'"))),
+            Item::Operands { at } => break at,
+        }
+    };
+    if first_operand < args.len() {
+        return Err(usage("metrics: takes no operands"));
+    }
+    let listen = listen.unwrap_or_else(|| "127.0.0.1:9464".to_string());
+    Ok(Command::Metrics { listen, run_dir })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,7 +326,7 @@ mod tests {
         assert_eq!(parsed(&["keygen", "-h"]), Ok(Command::Help(Some(Topic::Keygen))));
         assert_eq!(parsed(&["--version"]), Ok(Command::Version));
         assert_eq!(parsed(&["-V"]), Ok(Command::Version));
-        assert!(parsed(&["help", "stat"]).is_err());
+        assert!(parsed(&["help", "frob"]).is_err());
         assert!(parsed(&[]).is_err());
         assert!(parsed(&["frobnicate"]).is_err());
     }
@@ -316,5 +410,31 @@ mod tests {
         assert_eq!(o.program, odd);
         assert_eq!(o.args, vec![odd.clone()]);
         assert!(parse(&[OsString::from("run"), OsString::from_vec(vec![b'-', b'-', 0xff]), odd]).is_err());
+    }
+
+    #[test]
+    fn stat_and_metrics() {
+        assert_eq!(parsed(&["stat"]), Ok(Command::Stat(StatOptions::default())));
+        assert_eq!(
+            parsed(&["stat", "--once", "--json", "--run-dir=/d", "--interval", "2.5", "--count", "3"]),
+            Ok(Command::Stat(StatOptions {
+                run_dir: Some(PathBuf::from("/d")),
+                interval: 2.5,
+                count: Some(3),
+                once: true,
+                json: true
+            }))
+        );
+        assert!(parsed(&["stat", "--interval", "0"]).is_err());
+        assert!(parsed(&["stat", "--interval", "nan"]).is_err());
+        assert!(parsed(&["stat", "--count", "0"]).is_err());
+        assert!(parsed(&["stat", "x"]).is_err());
+        assert_eq!(parsed(&["stat", "--help"]), Ok(Command::Help(Some(Topic::Stat))));
+        assert_eq!(parsed(&["metrics"]), Ok(Command::Metrics { listen: "127.0.0.1:9464".into(), run_dir: None }));
+        assert_eq!(
+            parsed(&["metrics", "--listen", "127.0.0.1:1", "--run-dir", "/r"]),
+            Ok(Command::Metrics { listen: "127.0.0.1:1".into(), run_dir: Some(PathBuf::from("/r")) })
+        );
+        assert!(parsed(&["metrics", "--bogus"]).is_err());
     }
 }

@@ -2,17 +2,22 @@
 //!
 //! - `run`: a program with the library preloaded, its signals and exit status passed through;
 //! - `keygen`: a fresh fleet key file;
-//! - `check`: whether the library can be preloaded into a program, and a key file's shape.
+//! - `check`: whether the library can be preloaded into a program, and a key file's shape;
+//! - `stat`: every process using the library, live, from their stats sockets (`procs`);
+//! - `metrics`: the same for Prometheus.
 //!
-//! It knows the library only from outside (its file, its soname, its environment variables),
-//! as an operator does.
+//! It knows the library only from outside (its file, its soname, its environment variables,
+//! its stats sockets), as an operator does.
 
 mod args;
 mod check;
 mod elf;
 mod keyfile;
 mod locate;
+mod metrics;
+mod procs;
 mod run;
+mod stat;
 
 use args::{Command, Topic};
 
@@ -34,6 +39,10 @@ commands:
   keygen FILE      write a fresh fleet key to FILE (mode 0600, never overwrites)
   check [--key FILE] [PROGRAM]
                    can libsesscache be preloaded into PROGRAM (default: openssl)?
+  stat [--once] [--json] [--interval S] [--count N] [--run-dir DIR]
+                   every process using libsesscache, live
+  metrics [--listen ADDR] [--run-dir DIR]
+                   a Prometheus endpoint for every process (default 127.0.0.1:9464)
   help [COMMAND]   this text, or one command's
   --version        the version
 
@@ -89,12 +98,46 @@ its own when there is none):
 Each line starts with ok, note or FAIL. exit status: 0 no FAIL, 1 a FAIL, 2 usage error.
 ";
 
+const HELP_STAT: &str = "\
+usage: sesscache stat [--once] [--json] [--interval SECONDS] [--count N] [--run-dir DIR]
+
+Shows every process on this host that uses libsesscache and has a stats socket in the run
+directory (DIR, else $SESSCACHE_RUN_DIR, else $XDG_RUNTIME_DIR/sesscache, else /run/sesscache):
+pid, program, mode, contexts, sessions cached, accepts, hits, misses, timeouts, cache_full and
+hit ratio (hits / (hits + misses)), with the host's totals on top. The counts are each
+process's own: a forked worker counts from the fork. Sockets of processes that are gone are
+removed; other users' sockets cannot be read (mode 0600) and are counted as such.
+
+options:
+  --once          one screen, no refresh
+  --json          one JSON document (processes, totals); with --count, one a refresh
+  --interval S    seconds between refreshes (default 1)
+  --count N       stop after N refreshes
+  --run-dir DIR   the run directory to read
+
+Live, q or Ctrl-C quits. exit status: 0, or 1 when there is no run directory.
+";
+
+const HELP_METRICS: &str = "\
+usage: sesscache metrics [--listen ADDR] [--run-dir DIR]
+
+Serves GET /metrics on ADDR (default 127.0.0.1:9464) for Prometheus: at each scrape, every
+process's stats socket is read (as `sesscache stat` does), and its counters are exported in
+the OpenMetrics text format with the labels pid, program and mode (sesscache_accept_total,
+sesscache_hits_total, ..., the gauges sesscache_sessions and sesscache_contexts), with the
+host's totals as sesscache_host_*. One request at a time, each read for at most 5 s and 8 KiB.
+
+exit status: 1 when ADDR cannot be bound; otherwise it runs until killed.
+";
+
 fn help(topic: Option<Topic>) -> &'static str {
     match topic {
         None => HELP,
         Some(Topic::Run) => HELP_RUN,
         Some(Topic::Keygen) => HELP_KEYGEN,
         Some(Topic::Check) => HELP_CHECK,
+        Some(Topic::Stat) => HELP_STAT,
+        Some(Topic::Metrics) => HELP_METRICS,
     }
 }
 
@@ -126,6 +169,8 @@ fn main() {
             }
         },
         Ok(Command::Check { program, key }) => check::check(program.as_deref(), key.as_deref()),
+        Ok(Command::Stat(opts)) => stat::stat(&opts),
+        Ok(Command::Metrics { listen, run_dir }) => metrics::serve(&listen, run_dir.as_deref()),
     };
     std::process::exit(status);
 }

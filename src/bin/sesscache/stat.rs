@@ -1,0 +1,235 @@
+//! `sesscache stat`: every process that uses the library, live (like top or varnishstat),
+//! once, or as one JSON document.
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::args::StatOptions;
+use crate::procs::{self, count, hit_ratio, Scan};
+
+/// The JSON document: the run directory, each process's snapshot, the host's totals.
+pub fn json(dir: &std::path::Path, scan: &Scan) -> String {
+    let doc = serde_json::json!({
+        "run_dir": dir.to_string_lossy(),
+        "totals": procs::totals(&scan.processes),
+        "processes": scan.processes,
+        "unreadable": scan.unreadable,
+        "unanswered": scan.unanswered,
+        "removed_stale": scan.removed,
+    });
+    format!("{doc}\n")
+}
+
+fn ratio(hits: i64, misses: i64) -> String {
+    hit_ratio(hits, misses).map_or_else(|| "-".to_string(), |r| format!("{r:.1}%"))
+}
+
+/// The screen: the totals on top, then one row per process.
+pub fn table(dir: &std::path::Path, scan: &Scan, footer: &str) -> String {
+    let t = procs::totals(&scan.processes);
+    let n = |name: &str| t.get(name).and_then(Value::as_i64).unwrap_or(0);
+    let mut out = format!("sesscache stat: {} process(es) in {}{footer}\n", scan.processes.len(), dir.display());
+    out.push_str(&format!(
+        "totals: contexts {}  sessions {}  accepts {}  hits {}  misses {}  timeouts {}  cache_full {}  hit ratio {}\n",
+        n("contexts"),
+        n("number"),
+        n("accept"),
+        n("hits"),
+        n("misses"),
+        n("timeouts"),
+        n("cache_full"),
+        ratio(n("hits"), n("misses"))
+    ));
+    let mut notes = Vec::new();
+    if scan.unreadable > 0 {
+        notes.push(format!("{} socket(s) of other users not readable", scan.unreadable));
+    }
+    if scan.unanswered > 0 {
+        notes.push(format!("{} socket(s) did not answer", scan.unanswered));
+    }
+    if scan.removed > 0 {
+        notes.push(format!("{} stale socket(s) removed", scan.removed));
+    }
+    if !notes.is_empty() {
+        out.push_str(&format!("({})\n", notes.join(", ")));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "{:>8} {:<15} {:<7} {:>4} {:>9} {:>9} {:>9} {:>9} {:>8} {:>10} {:>7}\n",
+        "PID", "PROGRAM", "MODE", "CTX", "SESSIONS", "ACCEPTS", "HITS", "MISSES", "TIMEOUTS", "CACHE_FULL", "HIT%"
+    ));
+    for p in &scan.processes {
+        let empty = Value::Null;
+        let t = p.get("totals").unwrap_or(&empty);
+        let program: String = p.get("program").and_then(Value::as_str).unwrap_or("?").chars().take(15).collect();
+        out.push_str(&format!(
+            "{:>8} {:<15} {:<7} {:>4} {:>9} {:>9} {:>9} {:>9} {:>8} {:>10} {:>7}\n",
+            count(p, "pid"),
+            program,
+            p.get("mode").and_then(Value::as_str).unwrap_or("?"),
+            count(t, "contexts"),
+            count(t, "number"),
+            count(t, "accept"),
+            count(t, "hits"),
+            count(t, "misses"),
+            count(t, "timeouts"),
+            count(t, "cache_full"),
+            ratio(count(t, "hits"), count(t, "misses")),
+        ));
+    }
+    out
+}
+
+pub fn stat(opts: &StatOptions) -> i32 {
+    let dir = procs::run_dir(opts.run_dir.as_deref());
+    if !dir.is_dir() {
+        eprintln!("sesscache stat: no run directory {} (SESSCACHE_RUN_DIR, --run-dir)", dir.display());
+        return crate::FAILED;
+    }
+    if opts.once || opts.json && opts.count.is_none() {
+        let scan = procs::scan(&dir);
+        print!("{}", if opts.json { json(&dir, &scan) } else { table(&dir, &scan, "") });
+        return crate::OK;
+    }
+    let tty = Terminal::raw();
+    let mut shown = 0u64;
+    loop {
+        let scan = procs::scan(&dir);
+        let out = if opts.json {
+            json(&dir, &scan)
+        } else {
+            let footer = format!("  (every {} s; q quits)", opts.interval);
+            format!("\x1b[H\x1b[2J{}", table(&dir, &scan, &footer))
+        };
+        let mut stdout = std::io::stdout().lock();
+        if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+            break;
+        }
+        drop(stdout);
+        shown += 1;
+        if opts.count.is_some_and(|c| shown >= c) {
+            break;
+        }
+        if tty.wait_for_quit(opts.interval) {
+            break;
+        }
+    }
+    crate::OK
+}
+
+/// stdin as a terminal without line editing or echo (q and Ctrl-C read as keys), restored on
+/// drop; or not a terminal.
+struct Terminal {
+    saved: Option<libc::termios>,
+}
+
+impl Terminal {
+    fn raw() -> Terminal {
+        // SAFETY: isatty/tcgetattr/tcsetattr on descriptor 0 with a termios they fill.
+        unsafe {
+            if libc::isatty(0) != 1 {
+                return Terminal { saved: None };
+            }
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut t) != 0 {
+                return Terminal { saved: None };
+            }
+            let saved = t;
+            t.c_lflag &= !(libc::ICANON | libc::ECHO | libc::ISIG);
+            t.c_cc[libc::VMIN] = 1;
+            t.c_cc[libc::VTIME] = 0;
+            if libc::tcsetattr(0, libc::TCSANOW, &t) != 0 {
+                return Terminal { saved: None };
+            }
+            Terminal { saved: Some(saved) }
+        }
+    }
+
+    /// Waits `seconds`; true when q, Q or Ctrl-C was typed meanwhile.
+    fn wait_for_quit(&self, seconds: f64) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            if self.saved.is_none() {
+                std::thread::sleep(left);
+                return false;
+            }
+            let mut fds = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
+            let ms = left.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: poll on one pollfd.
+            let n = unsafe { libc::poll(&mut fds, 1, ms.max(1)) };
+            if n > 0 {
+                let mut byte = [0u8; 1];
+                // SAFETY: reads one byte into a live buffer.
+                let r = unsafe { libc::read(0, byte.as_mut_ptr().cast(), 1) };
+                if r <= 0 || matches!(byte[0], b'q' | b'Q' | 3) {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        if let Some(t) = self.saved {
+            // SAFETY: restores the settings read in `raw`.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan() -> Scan {
+        let p: Value = serde_json::from_str(
+            r#"{"pid":41,"program":"nginx","mode":"preload","contexts":[],
+                "totals":{"contexts":2,"number":3,"accept":12,"hits":8,"misses":4}}"#,
+        )
+        .unwrap();
+        Scan { processes: vec![p], unreadable: 1, removed: 0, unanswered: 0 }
+    }
+
+    #[test]
+    fn the_table() {
+        let t = table(std::path::Path::new("/run/sesscache"), &scan(), "");
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "sesscache stat: 1 process(es) in /run/sesscache");
+        assert_eq!(
+            lines[1],
+            "totals: contexts 2  sessions 3  accepts 12  hits 8  misses 4  timeouts 0  cache_full 0  hit ratio 66.7%"
+        );
+        assert_eq!(lines[2], "(1 socket(s) of other users not readable)");
+        assert!(lines[4].split_whitespace().eq([
+            "PID",
+            "PROGRAM",
+            "MODE",
+            "CTX",
+            "SESSIONS",
+            "ACCEPTS",
+            "HITS",
+            "MISSES",
+            "TIMEOUTS",
+            "CACHE_FULL",
+            "HIT%"
+        ]));
+        assert!(lines[5]
+            .split_whitespace()
+            .eq(["41", "nginx", "preload", "2", "3", "12", "8", "4", "0", "0", "66.7%"]));
+    }
+
+    #[test]
+    fn the_json() {
+        let doc: Value = serde_json::from_str(&json(std::path::Path::new("/d"), &scan())).unwrap();
+        assert_eq!(doc["totals"]["processes"], 1);
+        assert_eq!(doc["totals"]["accept"], 12);
+        assert_eq!(doc["processes"][0]["pid"], 41);
+        assert_eq!(doc["unreadable"], 1);
+    }
+}
