@@ -124,14 +124,21 @@ impl engine::Session for RealSession {
         self.expiry()
     }
     fn mark_not_resumable(&self) {
-        let real = &self.rt().real;
-        // SAFETY: a live session. Not resumable already: libssl marked it before telling us
+        Self::mark_all_not_resumable(std::slice::from_ref(self));
+    }
+    /// The context and the flag for `on_remove` are set up once for a whole flush.
+    fn mark_all_not_resumable(sessions: &[Self]) {
+        let real = &runtime().real;
+        // SAFETY: live sessions. Not resumable already: libssl marked it before telling us
         // (its removal, its flush), or it has no id, which no removal marks.
-        if unsafe { (real.SSL_SESSION_is_resumable)(self.as_ptr()) } == 0 {
+        let resumable = |s: &&Self| unsafe { (real.SSL_SESSION_is_resumable)(s.as_ptr()) } != 0;
+        let mut to_mark = sessions.iter().filter(resumable).peekable();
+        if to_mark.peek().is_none() {
             return;
         }
-        // Every engine call that evicts or flushes runs inside `with_context`; `on_remove`'s
-        // removal does not, as libssl marked that session already.
+        // Every engine call that evicts or flushes runs inside `with_context`; a removal that
+        // `on_remove` or our `SSL_CTX_remove_session` makes does not, as libssl marked that
+        // session already.
         let ctx = MARKING_CTX.get();
         if ctx.is_null() {
             return;
@@ -139,8 +146,13 @@ impl engine::Session for RealSession {
         // libssl's removal from the context whose cache this is marks the session; the call
         // comes back to `on_remove`, which ignores it (libssl's internal cache, off, holds
         // nothing of ours but what ctx.rs puts there for libssl's own removals).
-        // SAFETY: a live context (set by `with_context` for the call in progress) and session.
-        without_callbacks(|| unsafe { (real.SSL_CTX_remove_session)(ctx, self.as_ptr()) });
+        without_callbacks(|| {
+            for s in to_mark {
+                // SAFETY: a live context (set by `with_context` for the call in progress) and
+                // session.
+                unsafe { (real.SSL_CTX_remove_session)(ctx, s.as_ptr()) };
+            }
+        });
     }
 }
 
