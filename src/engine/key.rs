@@ -15,6 +15,10 @@ impl SessionKey {
         if id.len() > 32 {
             return None;
         }
+        // Servers draw 32-byte ids: a fixed-size copy, no memcpy call.
+        if let Ok(&id) = <&[u8; 32]>::try_from(id) {
+            return Some(SessionKey { version, len: 32, id });
+        }
         let mut key = SessionKey { version, len: id.len() as u8, id: [0; 32] };
         key.id[..id.len()].copy_from_slice(id);
         Some(key)

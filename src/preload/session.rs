@@ -164,25 +164,30 @@ thread_local! {
     static OWN_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Restores a thread-local cell's value on the way out, panics included.
-struct Restore<T: Copy + 'static>(&'static std::thread::LocalKey<Cell<T>>, T);
-impl<T: Copy + 'static> Drop for Restore<T> {
-    fn drop(&mut self) {
-        self.0.set(self.1);
+/// Sets a thread-local cell for the length of `f` and restores it on the way out, panics
+/// included; one thread-local access for both.
+fn with_cell<T: Copy + 'static, R>(key: &'static std::thread::LocalKey<Cell<T>>, value: T, f: impl FnOnce() -> R) -> R {
+    struct Restore<'a, T: Copy>(&'a Cell<T>, T);
+    impl<T: Copy> Drop for Restore<'_, T> {
+        fn drop(&mut self) {
+            self.0.set(self.1);
+        }
     }
+    key.with(|cell| {
+        let _restore = Restore(cell, cell.replace(value));
+        f()
+    })
 }
 
 /// Runs `f` (an engine call on the cache of `ctx`) so that the sessions it evicts or flushes
 /// are marked not resumable through `ctx` itself: no other context, no library context needed.
 pub(crate) fn with_context<R>(ctx: *mut SSL_CTX, f: impl FnOnce() -> R) -> R {
-    let _restore = Restore(&MARKING_CTX, MARKING_CTX.replace(ctx));
-    f()
+    with_cell(&MARKING_CTX, ctx, f)
 }
 
 /// Runs `f`, a call into libssl made only for its effect on a session or the internal list.
 pub(crate) fn without_callbacks<R>(f: impl FnOnce() -> R) -> R {
-    let _restore = Restore(&OWN_CALL, OWN_CALL.replace(true));
-    f()
+    with_cell(&OWN_CALL, true, f)
 }
 
 /// True inside `without_callbacks`.
