@@ -552,7 +552,21 @@ mod tests {
         assert!(!c.contains(&key(1)));
         assert!(!c.contains(&key(2)));
         assert!(c.remove(&key(2), None).is_none());
+        // Nor by the object itself: its entry sits under the old id's hash.
+        assert!(c.remove(&key(2), Some(&s)).is_none());
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn remove_takes_whatever_object_is_cached_under_the_key() {
+        let c = Cache::default();
+        add(&c, H(1, key(1)), Expiry::new(1000, 100), 0);
+        add(&c, H(2, key(2)), Expiry::new(1000, 100), 0);
+        // Another object with key 1's id, as OpenSSL's removal by key finds the cached one.
+        assert_eq!(c.remove(&key(1), Some(&H(3, key(1)))).map(|h| h.0), Some(1));
+        assert!(c.remove(&key(1), Some(&H(1, key(1)))).is_none());
+        assert_eq!(c.remove(&key(2), Some(&H(2, key(2)))).map(|h| h.0), Some(2));
+        assert_eq!(c.len(), 0);
     }
 
     #[test]
