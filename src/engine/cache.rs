@@ -304,14 +304,23 @@ impl<H: Handle> Cache<H> {
         Walk { cache: self, mark }
     }
 
-    /// Takes out whatever session is cached under `key`.
-    pub fn remove(&self, key: &SessionKey) -> Option<H> {
+    /// Takes out whatever session is cached under `key`, the current key of `session`.
+    pub fn remove(&self, key: &SessionKey, session: Option<&H>) -> Option<H> {
         let hash = self.hash(key);
         let s = shard_of(hash);
         let mut order = self.order.0.lock();
         let mut shard = self.shards[s].0.write();
-        let local = shard.find(key, hash)?;
-        let handle = shard.take(local, hash);
+        let Shard { handles, index } = &mut *shard;
+        // One probe finds and removes the entry. `session` itself has `key` now, so its own
+        // entry matches without reading its key a second time.
+        let is_key = |e: &Indexed| {
+            e.hash == hash
+                && handles[e.local as usize]
+                    .as_ref()
+                    .is_some_and(|h| session.is_some_and(|s| h.same(s)) || h.key() == *key)
+        };
+        let local = index.find_entry(widen(hash), is_key).ok()?.remove().0.local;
+        let handle = handles[local as usize].take().expect("indexed slots are occupied");
         order.release(SlotId::new(s, local));
         Some(handle)
     }
@@ -504,7 +513,7 @@ mod tests {
                         let h = H(t << 24 | n, k);
                         let e = Expiry::new(i64::from(n % 13), 10);
                         match n % 5 {
-                            0 => drop(c.remove(&k)),
+                            0 => drop(c.remove(&k, None)),
                             1 => drop(c.reposition(&k, &h, e)),
                             _ => {
                                 let mut evicted = Vec::new();
@@ -542,8 +551,22 @@ mod tests {
         *s.0.lock() = key(2);
         assert!(!c.contains(&key(1)));
         assert!(!c.contains(&key(2)));
-        assert!(c.remove(&key(2)).is_none());
+        assert!(c.remove(&key(2), None).is_none());
+        // Nor by the object itself: its entry sits under the old id's hash.
+        assert!(c.remove(&key(2), Some(&s)).is_none());
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn remove_takes_whatever_object_is_cached_under_the_key() {
+        let c = Cache::default();
+        add(&c, H(1, key(1)), Expiry::new(1000, 100), 0);
+        add(&c, H(2, key(2)), Expiry::new(1000, 100), 0);
+        // Another object with key 1's id, as OpenSSL's removal by key finds the cached one.
+        assert_eq!(c.remove(&key(1), Some(&H(3, key(1)))).map(|h| h.0), Some(1));
+        assert!(c.remove(&key(1), Some(&H(1, key(1)))).is_none());
+        assert_eq!(c.remove(&key(2), Some(&H(2, key(2)))).map(|h| h.0), Some(2));
+        assert_eq!(c.len(), 0);
     }
 
     #[test]
@@ -554,7 +577,7 @@ mod tests {
             add(&c, H(n, k(n)), Expiry::new(1000 + i64::from(n % 7), 100), 0);
         }
         for n in (0..5000).step_by(2) {
-            assert_eq!(c.remove(&k(n)).map(|h| h.0), Some(n));
+            assert_eq!(c.remove(&k(n), None).map(|h| h.0), Some(n));
         }
         for n in 5000..6000 {
             add(&c, H(n, k(n)), Expiry::new(1000, 100), 0);

@@ -23,6 +23,13 @@ pub trait Session: Handle {
     fn touch(&self, now: i64) -> Expiry;
     /// Removal from a cache makes a session unusable for resumption, as in OpenSSL.
     fn mark_not_resumable(&self);
+    /// `mark_not_resumable` for each of a flush's sessions (a front may set up once for all).
+    fn mark_all_not_resumable(sessions: &[Self])
+    where
+        Self: Sized,
+    {
+        sessions.iter().for_each(Self::mark_not_resumable);
+    }
 }
 
 /// User code the engine calls: always after releasing its lock, so a callback may call back
@@ -175,7 +182,7 @@ impl<H: Session> Context<H> {
         if key.has_empty_id() {
             return false;
         }
-        let removed = self.cache.remove(&key);
+        let removed = self.cache.remove(&key, Some(session));
         session.mark_not_resumable();
         callbacks.removed(session);
         removed.is_some()
@@ -200,9 +207,7 @@ impl<H: Session> Context<H> {
         let expired = |e: Expiry| t == 0 || e.is_expired_at(t);
         if !callbacks.calls_back_on_remove() {
             // Nobody can watch the steps: all of it under one hold of the store's order lock.
-            for s in self.cache.take_expired(expired) {
-                s.mark_not_resumable();
-            }
+            H::mark_all_not_resumable(&self.cache.take_expired(expired));
             return;
         }
         // Sessions a callback re-adds meanwhile are placed after the walk began, and stay.

@@ -7,8 +7,8 @@
 //! - `on_new` stores what libssl would have stored, then offers the session to the
 //!   application's new-session callback;
 //! - `on_remove` is reached whenever libssl removes a session (expired, failed connection,
-//!   fatal alert, or our own `SSL_CTX_remove_session`): the engine drops it and the
-//!   application's remove callback runs.
+//!   fatal alert): the engine drops it and the application's remove callback runs. Our own
+//!   `SSL_CTX_remove_session` calls libssl's only to mark the session, then does the same.
 //!
 //! The application's mode, size and callbacks live here; libssl sees only the bits that steer
 //! its handshake (CLIENT, SERVER, NO_AUTO_CLEAR).
@@ -25,7 +25,6 @@
 //!   then flushes the engine. When the flush reaches our export instead, the engine is flushed
 //!   there and the sentinel stays: one flush either way.
 
-use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_void};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Weak};
@@ -63,11 +62,6 @@ struct Sentinel {
 
 /// The sentinel's id; its protocol version stays 0, so it never equals a real session.
 const SENTINEL_ID: &[u8; 32] = b"sesscache: libssl's auto flush. ";
-
-thread_local! {
-    /// What the engine found when `on_remove` ran for our own `SSL_CTX_remove_session`.
-    static LAST_REMOVED: Cell<Option<bool>> = const { Cell::new(None) };
-}
 
 /// The application's callbacks, bound to the real context and, for lookups, the connection.
 struct BoundCallbacks {
@@ -401,13 +395,27 @@ pub unsafe fn add_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_S
     Some(unsafe { RealSession::borrowed(s) }.is_some_and(|s| st.add(s)) as c_int)
 }
 
-/// Goes through libssl's own removal, which marks the session not resumable and calls
-/// `on_remove`, where the engine acts; so a removal libssl makes itself takes the same path.
+/// libssl's own removal marks the session not resumable (only libssl can); the engine's
+/// removal and the application's remove callback follow, as `on_remove` does for the removals
+/// libssl makes itself. The context's state is found once, and `on_remove` is told to ignore
+/// this call, so the engine's answer comes back without a thread-local round trip.
 pub unsafe fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> Option<c_int> {
-    LAST_REMOVED.with(|r| r.set(None));
-    // SAFETY: real function; it checks its arguments as OpenSSL does.
-    let real_result = unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) };
-    Some(LAST_REMOVED.with(|r| r.take()).map_or(real_result, c_int::from))
+    // SAFETY: the contract above.
+    let st = unsafe { state(rt, ctx) };
+    let (Some(st), false) = (st, s.is_null()) else {
+        // SAFETY: not ours (libssl's cache), or no session: real function, which checks its
+        // arguments as OpenSSL does.
+        return Some(unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) });
+    };
+    // SAFETY: real function on a live context and session. It marks the session (when it
+    // has an id), takes it out of the internal list if `on_get` left it there, and calls
+    // `on_remove`, which ignores it.
+    without_callbacks(|| unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) });
+    // The caller's reference lasts through this call, and the engine only looks at the
+    // handle: no reference of our own.
+    // SAFETY: a live session; the handle is never dropped, so it gives nothing back.
+    let session = std::mem::ManuallyDrop::new(unsafe { RealSession::owned(s)? });
+    Some(c_int::from(st.engine.remove(&session, &st.callbacks())))
 }
 
 pub unsafe fn flush(rt: &'static Runtime, ctx: *mut SSL_CTX, t: c_long) -> Option<()> {
@@ -688,8 +696,7 @@ unsafe extern "C" fn on_remove(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) {
         let session = std::mem::ManuallyDrop::new(unsafe { RealSession::owned(s)? });
         // libssl marked the session before calling us, so the engine's removal has nothing to
         // mark and needs no context to mark through.
-        let removed = st.engine.remove(&session, &st.callbacks());
-        LAST_REMOVED.with(|r| r.set(Some(removed)));
+        st.engine.remove(&session, &st.callbacks());
         Some(())
     })
 }

@@ -124,14 +124,21 @@ impl engine::Session for RealSession {
         self.expiry()
     }
     fn mark_not_resumable(&self) {
-        let real = &self.rt().real;
-        // SAFETY: a live session. Not resumable already: libssl marked it before telling us
+        Self::mark_all_not_resumable(std::slice::from_ref(self));
+    }
+    /// The context and the flag for `on_remove` are set up once for a whole flush.
+    fn mark_all_not_resumable(sessions: &[Self]) {
+        let real = &runtime().real;
+        // SAFETY: live sessions. Not resumable already: libssl marked it before telling us
         // (its removal, its flush), or it has no id, which no removal marks.
-        if unsafe { (real.SSL_SESSION_is_resumable)(self.as_ptr()) } == 0 {
+        let resumable = |s: &&Self| unsafe { (real.SSL_SESSION_is_resumable)(s.as_ptr()) } != 0;
+        let mut to_mark = sessions.iter().filter(resumable).peekable();
+        if to_mark.peek().is_none() {
             return;
         }
-        // Every engine call that evicts or flushes runs inside `with_context`; `on_remove`'s
-        // removal does not, as libssl marked that session already.
+        // Every engine call that evicts or flushes runs inside `with_context`; a removal that
+        // `on_remove` or our `SSL_CTX_remove_session` makes does not, as libssl marked that
+        // session already.
         let ctx = MARKING_CTX.get();
         if ctx.is_null() {
             return;
@@ -139,8 +146,13 @@ impl engine::Session for RealSession {
         // libssl's removal from the context whose cache this is marks the session; the call
         // comes back to `on_remove`, which ignores it (libssl's internal cache, off, holds
         // nothing of ours but what ctx.rs puts there for libssl's own removals).
-        // SAFETY: a live context (set by `with_context` for the call in progress) and session.
-        without_callbacks(|| unsafe { (real.SSL_CTX_remove_session)(ctx, self.as_ptr()) });
+        without_callbacks(|| {
+            for s in to_mark {
+                // SAFETY: a live context (set by `with_context` for the call in progress) and
+                // session.
+                unsafe { (real.SSL_CTX_remove_session)(ctx, s.as_ptr()) };
+            }
+        });
     }
 }
 
@@ -152,25 +164,30 @@ thread_local! {
     static OWN_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Restores a thread-local cell's value on the way out, panics included.
-struct Restore<T: Copy + 'static>(&'static std::thread::LocalKey<Cell<T>>, T);
-impl<T: Copy + 'static> Drop for Restore<T> {
-    fn drop(&mut self) {
-        self.0.set(self.1);
+/// Sets a thread-local cell for the length of `f` and restores it on the way out, panics
+/// included; one thread-local access for both.
+fn with_cell<T: Copy + 'static, R>(key: &'static std::thread::LocalKey<Cell<T>>, value: T, f: impl FnOnce() -> R) -> R {
+    struct Restore<'a, T: Copy>(&'a Cell<T>, T);
+    impl<T: Copy> Drop for Restore<'_, T> {
+        fn drop(&mut self) {
+            self.0.set(self.1);
+        }
     }
+    key.with(|cell| {
+        let _restore = Restore(cell, cell.replace(value));
+        f()
+    })
 }
 
 /// Runs `f` (an engine call on the cache of `ctx`) so that the sessions it evicts or flushes
 /// are marked not resumable through `ctx` itself: no other context, no library context needed.
 pub(crate) fn with_context<R>(ctx: *mut SSL_CTX, f: impl FnOnce() -> R) -> R {
-    let _restore = Restore(&MARKING_CTX, MARKING_CTX.replace(ctx));
-    f()
+    with_cell(&MARKING_CTX, ctx, f)
 }
 
 /// Runs `f`, a call into libssl made only for its effect on a session or the internal list.
 pub(crate) fn without_callbacks<R>(f: impl FnOnce() -> R) -> R {
-    let _restore = Restore(&OWN_CALL, OWN_CALL.replace(true));
-    f()
+    with_cell(&OWN_CALL, true, f)
 }
 
 /// True inside `without_callbacks`.
