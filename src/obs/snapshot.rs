@@ -84,6 +84,27 @@ impl Snapshot {
         ]
     }
 
+    /// The sum of two contexts' counts (a process's totals); the front is `self`'s.
+    pub fn plus(&self, b: &Snapshot) -> Snapshot {
+        Snapshot {
+            front: self.front,
+            number: self.number + b.number,
+            connect: self.connect + b.connect,
+            connect_good: self.connect_good + b.connect_good,
+            connect_renegotiate: self.connect_renegotiate + b.connect_renegotiate,
+            accept: self.accept + b.accept,
+            accept_good: self.accept_good + b.accept_good,
+            accept_renegotiate: self.accept_renegotiate + b.accept_renegotiate,
+            hits: self.hits + b.hits,
+            cb_hits: self.cb_hits + b.cb_hits,
+            misses: self.misses + b.misses,
+            timeouts: self.timeouts + b.timeouts,
+            cache_full: self.cache_full + b.cache_full,
+            stored: self.stored.wrapping_add(b.stored),
+            served: self.served.wrapping_add(b.served),
+        }
+    }
+
     /// What the context did since `base` (the counts at an earlier moment); `number`, the
     /// sessions cached now, stays as it is.
     pub fn since(&self, base: &Snapshot) -> Snapshot {

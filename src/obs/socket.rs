@@ -249,7 +249,7 @@ pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)]) -> String
         out.push_str(&format!("{{\"ctx\":{id},\"mode\":\"{}\",{}}}", s.front.name(), members(s)));
         total = Some(match total {
             None => *s,
-            Some(t) => add(&t, s),
+            Some(t) => t.plus(s),
         });
     }
     out.push_str("],\"totals\":{");
@@ -257,26 +257,6 @@ pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)]) -> String
     out.push_str(&format!("\"contexts\":{},{}", contexts.len(), members(&total)));
     out.push_str("}}\n");
     out
-}
-
-fn add(a: &Snapshot, b: &Snapshot) -> Snapshot {
-    Snapshot {
-        front: a.front,
-        number: a.number + b.number,
-        connect: a.connect + b.connect,
-        connect_good: a.connect_good + b.connect_good,
-        connect_renegotiate: a.connect_renegotiate + b.connect_renegotiate,
-        accept: a.accept + b.accept,
-        accept_good: a.accept_good + b.accept_good,
-        accept_renegotiate: a.accept_renegotiate + b.accept_renegotiate,
-        hits: a.hits + b.hits,
-        cb_hits: a.cb_hits + b.cb_hits,
-        misses: a.misses + b.misses,
-        timeouts: a.timeouts + b.timeouts,
-        cache_full: a.cache_full + b.cache_full,
-        stored: a.stored.wrapping_add(b.stored),
-        served: a.served.wrapping_add(b.served),
-    }
 }
 
 /// The socket's libc calls: the whole unsafe surface of this file.
