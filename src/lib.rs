@@ -1,8 +1,8 @@
 //! sesscache: OpenSSL's TLS session cache behind OpenSSL's C ABI.
 //!
-//! Dependencies point one way: `exports` -> {`native`, `preload`} -> `engine`; `codec` and
-//! `obs` beside them; everything -> `abi`, which imports nothing from the crate
-//! (`tools/check_module_cycles.py` fails the tests on a cycle).
+//! Dependencies point one way: `exports` -> {`native`, `preload`} -> `engine`; `fleet`
+//! implements the engine's `Remote`; `codec` and `obs` beside them; everything -> `abi`, which
+//! imports nothing from the crate (`tools/check_module_cycles.py` fails the tests on a cycle).
 //!
 //! - `abi`: the C vocabulary: opaque handles, OpenSSL's constants, callback typedefs, and the
 //!   boundary (the panic guard, the one cast per handle, C byte slices).
@@ -11,6 +11,7 @@
 //! - `preload`: libssl's objects (LD_PRELOAD), with our engine as each context's cache.
 //! - `engine`: the cache and OpenSSL's rules for it, plain safe Rust.
 //! - `codec`: a session's fields, the cipher table, the DER codec.
+//! - `fleet`: sessions shared across processes and hosts through Redis (engine::Remote).
 //! - `obs`: the registry of live contexts, their snapshots, the exit report.
 
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
@@ -22,6 +23,7 @@ pub mod abi;
 pub mod codec;
 pub mod engine;
 pub mod exports;
+pub mod fleet;
 pub(crate) mod native;
 pub mod obs;
 pub(crate) mod preload;

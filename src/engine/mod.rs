@@ -11,6 +11,7 @@ mod handshake;
 mod key;
 mod mode;
 mod order;
+mod remote;
 mod stats;
 
 pub use cache::Handle;
@@ -19,4 +20,5 @@ pub use expiry::Expiry;
 pub use handshake::{GetCallback, HandshakeCallbacks, HandshakeSession, Peer, Resume};
 pub use key::SessionKey;
 pub use mode::{CacheMode, Role};
+pub use remote::Remote;
 pub use stats::{Counter, Stats};
