@@ -4,6 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod keys;
+pub mod seal;
+
 use std::sync::Arc;
 
 use crate::engine::Remote;
