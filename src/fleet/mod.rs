@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod keys;
+pub mod mirror;
 pub mod seal;
 
 use std::sync::Arc;
