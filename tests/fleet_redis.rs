@@ -144,12 +144,14 @@ fn blobs_that_do_not_open_are_rejected_and_counted() {
     // Sealed for another session's name: moved under this one.
     plant(&mut con, 13, &keys.seal(&keys.name(0, PREFIX, &key(14)), &key(14), exp, &der(14)).unwrap());
     plant(&mut con, 15, &vec![b'x'; 64 * 1024]);
+    // Sealed under this name, but for another session (only a key holder could make it).
+    plant(&mut con, 17, &keys.seal(&keys.name(0, PREFIX, &key(17)), &key(18), exp, &der(18)).unwrap());
     // The control: a good blob planted the same way opens.
     plant(&mut con, 16, &keys.seal(&keys.name(0, PREFIX, &key(16)), &key(16), exp, &der(16)).unwrap());
-    for n in [10, 11, 12, 13, 15] {
+    for n in [10, 11, 12, 13, 15, 17] {
         assert_eq!(b.find(&key(n), now()), None, "blob {n} opened");
     }
-    assert_eq!(counters(&b).rejected, 5);
+    assert_eq!(counters(&b).rejected, 6);
     assert_eq!(b.find(&key(16), now()), Some(der(16)));
     // The same on the channel: garbage, a foreign key, a tampered message.
     eventually(10, "the subscription is up", || subscribers(&r) == 1);
@@ -163,7 +165,7 @@ fn blobs_that_do_not_open_are_rejected_and_counted() {
     m.extend_from_slice(name.as_bytes());
     m.extend_from_slice(&tampered);
     publish(&mut con, &m);
-    eventually(10, "both messages rejected", || counters(&b).rejected == 7);
+    eventually(10, "both messages rejected", || counters(&b).rejected == 8);
     assert_eq!(counters(&b).received, 0);
     assert_eq!(b.find(&key(11), now()), None);
 }
