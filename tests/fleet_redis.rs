@@ -281,3 +281,46 @@ fn a_session_too_large_for_a_blob_is_dropped_and_counted() {
     let c = counters(&f);
     assert_eq!((c.published, c.publish_dropped), (1, 1));
 }
+
+/// Redis Cluster, three primaries: sessions are SET on their slots' nodes through the
+/// cluster client, PUBLISH reaches the subscriber on a seed, lookups and removals route.
+#[test]
+fn a_redis_cluster_shares_sessions_and_removals() {
+    let Some(nodes) = redis_server::cluster("a_redis_cluster_shares_sessions_and_removals") else { return };
+    let seeds = nodes.iter().map(|n| n.url()).collect::<Vec<_>>().join(",");
+    let (a, b) = (fleet(&seeds, &[]), fleet(&seeds, &[]));
+    let subscribed = || nodes.iter().map(subscribers).sum::<i64>();
+    started_by(&a);
+    started_by(&b);
+    eventually(10, "both subscriptions are up", || subscribed() == 2);
+    for n in 1..=8 {
+        a.publish(&key(n), der(n), now() + 300);
+    }
+    a.drain(Duration::from_secs(10));
+    assert_eq!(counters(&a).published, 8);
+    eventually(10, "b received every session", || counters(&b).received == 8);
+    for n in 1..=8 {
+        assert_eq!(b.find(&key(n), now()), Some(der(n)));
+    }
+    // Spread over the nodes by slot.
+    let held: Vec<i64> = nodes.iter().map(|n| redis::cmd("DBSIZE").query(&mut n.conn()).unwrap()).collect();
+    assert_eq!(held.iter().sum::<i64>(), 8);
+    assert!(held.iter().filter(|&&k| k > 0).count() >= 2, "every session on one node: {held:?}");
+    // A late process looks them up through the cluster.
+    let late = fleet(&seeds, &[("SESSCACHE_FLEET_BUDGET_US", "1000000")]);
+    assert_eq!(late.find(&key(5), now()), Some(der(5)));
+    assert_eq!(counters(&late).remote_hits, 1);
+    b.forget(&key(5));
+    eventually(10, "a heard of the removal", || a.forgotten(&key(5)));
+    b.drain(Duration::from_secs(10));
+    let held: i64 = nodes.iter().map(|n| redis::cmd("DBSIZE").query::<i64>(&mut n.conn()).unwrap()).sum();
+    assert_eq!(held, 7);
+    let later = fleet(&seeds, &[("SESSCACHE_FLEET_BUDGET_US", "1000000")]);
+    assert_eq!(later.find(&key(5), now()), None);
+    assert_eq!(later.find(&key(6), now()), Some(der(6)));
+}
+
+/// Starts a fleet's threads (a find of a session nobody has).
+fn started_by(f: &Fleet) {
+    assert_eq!(f.find(&key(250), now()), None);
+}
