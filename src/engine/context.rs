@@ -152,6 +152,10 @@ impl<H: Session> Context<H> {
         let mode = self.mode();
         (mode.contains(CacheMode::SERVER) && !mode.intersects(CacheMode::NO_INTERNAL)).then_some(fleet)
     }
+    /// Whether `share` would publish: a fleet is attached and the mode lets this cache use it.
+    pub fn shares_sessions(&self) -> bool {
+        self.fleet().is_some()
+    }
     /// The handshake (or a preloaded libssl) just cached server session `session`: share it
     /// until its expiry. A session that never expires is not shared (Redis keys need an end).
     pub fn share(&self, session: &H) {

@@ -5,9 +5,19 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::engine::{Remote, SessionKey};
+
+/// Test-only: SESSCACHE_FLEET=memory: gives every context of this process one shared
+/// `MemoryRemote` (no other process sees it), so the fronts' C tests can watch the fleet path
+/// of a real handshake without Redis. Never a deployment: nothing leaves the process.
+pub fn from_env() -> Option<Arc<MemoryRemote>> {
+    static SHARED: OnceLock<Option<Arc<MemoryRemote>>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| std::env::var_os("SESSCACHE_FLEET").is_some_and(|v| v == "memory:").then(Arc::default))
+        .clone()
+}
 
 #[derive(Default)]
 pub struct MemoryRemote {
