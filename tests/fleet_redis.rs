@@ -324,3 +324,19 @@ fn a_redis_cluster_shares_sessions_and_removals() {
 fn started_by(f: &Fleet) {
     assert_eq!(f.find(&key(250), now()), None);
 }
+
+/// A process that started the tier by publishing (its first handshake was a full one) has its
+/// lookup connection up before its first lookup: publisher, subscriber and lookup worker.
+#[test]
+fn the_lookup_connection_is_ready_before_the_first_lookup() {
+    let Some(r) = Redis::start("the_lookup_connection_is_ready_before_the_first_lookup") else { return };
+    let f = fleet(&r.url(), &[]);
+    f.publish(&key(1), der(1), now() + 300);
+    f.drain(Duration::from_secs(10));
+    let mut con = r.conn();
+    eventually(10, "three connections of the fleet's, and this one", || {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+        list.lines().count() == 4
+    });
+    assert_eq!(counters(&f).remote_lookups, 0);
+}
