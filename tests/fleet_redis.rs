@@ -340,3 +340,25 @@ fn the_lookup_connection_is_ready_before_the_first_lookup() {
     });
     assert_eq!(counters(&f).remote_lookups, 0);
 }
+
+/// redis+unix:// : the same sharing over a Unix socket.
+#[test]
+fn a_unix_socket_url_works_the_same() {
+    let dir = std::env::temp_dir().join(format!("sesscache-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("redis.sock");
+    let sock_arg = sock.to_str().unwrap().to_string();
+    let Some(r) =
+        Redis::start_with("a_unix_socket_url_works_the_same", &["--unixsocket", &sock_arg, "--unixsocketperm", "700"])
+    else {
+        return;
+    };
+    let url = format!("redis+unix://{}", sock.display());
+    let (a, b) = (fleet(&url, &[]), fleet(&url, &[]));
+    started(&r, &b, 0);
+    a.publish(&key(1), der(1), now() + 300);
+    eventually(10, "b received the session", || counters(&b).received == 1);
+    assert_eq!(b.find(&key(1), now()), Some(der(1)));
+    drop(r);
+    let _ = std::fs::remove_dir_all(&dir);
+}
