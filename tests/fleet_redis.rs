@@ -362,3 +362,25 @@ fn a_unix_socket_url_works_the_same() {
     drop(r);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Redis killed and started again: the subscriptions and the publisher reconnect, and sharing
+/// resumes without restarting the processes.
+#[test]
+fn sharing_resumes_after_redis_restarts() {
+    let Some(mut r) = Redis::start("sharing_resumes_after_redis_restarts") else { return };
+    let (a, b) = (fleet(&r.url(), &[]), fleet(&r.url(), &[]));
+    started(&r, &a, 0);
+    started(&r, &b, 1);
+    a.publish(&key(1), der(1), now() + 300);
+    eventually(10, "b received the first session", || counters(&b).received == 1);
+    r.stop();
+    // Published while Redis is down: retried, then dropped and counted.
+    a.publish(&key(2), der(2), now() + 300);
+    eventually(10, "the session published while Redis was down is dropped", || counters(&a).publish_dropped == 1);
+    r.run();
+    eventually(20, "both subscriptions are back", || subscribers(&r) == 2);
+    a.publish(&key(3), der(3), now() + 300);
+    eventually(10, "b received the session published after the restart", || counters(&b).received == 2);
+    assert_eq!(b.find(&key(3), now()), Some(der(3)));
+    assert_eq!(counters(&a).published, 2);
+}
