@@ -74,7 +74,8 @@ fn child() {
 #[test]
 fn a_session_published_just_before_exit_reaches_redis() {
     let Some(r) = Redis::start("a_session_published_just_before_exit_reaches_redis") else { return };
-    let file = key_file(&std::env::temp_dir().join(format!("sesscache-kf-{}", r.port)).tap_mkdir());
+    let dir = std::env::temp_dir().join(format!("sesscache-kf-{}", r.port)).tap_mkdir();
+    let file = key_file(&dir);
     let out = run_child("publish_and_exit", &[("CHILD_URL", &r.url()), ("CHILD_KEY_FILE", file.to_str().unwrap())]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let names: Vec<String> = redis::cmd("KEYS").arg("sesscache:*").query(&mut r.conn()).unwrap();
@@ -84,7 +85,8 @@ fn a_session_published_just_before_exit_reaches_redis() {
 #[test]
 fn exit_does_not_wait_for_a_stopped_redis() {
     let Some(r) = Redis::start("exit_does_not_wait_for_a_stopped_redis") else { return };
-    let file = key_file(&std::env::temp_dir().join(format!("sesscache-kf-{}", r.port)).tap_mkdir());
+    let dir = std::env::temp_dir().join(format!("sesscache-kf-{}", r.port)).tap_mkdir();
+    let file = key_file(&dir);
     r.pause();
     let t = Instant::now();
     let out = run_child("publish_and_exit", &[("CHILD_URL", &r.url()), ("CHILD_KEY_FILE", file.to_str().unwrap())]);
@@ -180,13 +182,29 @@ fn a_forked_child_starts_its_own_fleet() {
     assert_eq!((c.published, c.mirror_hits, c.remote_lookups), (0, 1, 1));
 }
 
+/// A directory of the test's, removed when the test ends.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
 trait Mkdir {
-    fn tap_mkdir(self) -> Self;
+    fn tap_mkdir(self) -> TempDir;
 }
 
 impl Mkdir for std::path::PathBuf {
-    fn tap_mkdir(self) -> Self {
+    fn tap_mkdir(self) -> TempDir {
         std::fs::create_dir_all(&self).unwrap();
-        self
+        TempDir(self)
     }
 }
