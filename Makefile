@@ -144,12 +144,14 @@ clean:
 	rm -rf tests-c/out
 
 # `make bench`: the C benchmarks each way (libssl, preloaded, native), one table, the chart,
-# then the engine's criterion micro-benchmarks (bench/run.sh; results in BENCHMARKS.md).
+# then the engine's criterion micro-benchmarks (bench/run.sh; results in BENCHMARKS.md), then the
+# fleet's handshakes through a real Redis at 0 and 1 ms of delay (bench/fleet.sh).
 # `make bench-smoke`: each C benchmark once at a tiny size, so that they keep building.
 .PHONY: bench bench-smoke
 bench: header
 	bench/run.sh
 	$(CARGO) bench --locked --bench engine -- --warm-up-time 1 --measurement-time 3 --noplot
+	bench/fleet.sh
 
 bench-smoke: header
 	@mkdir -p $(LOGS)

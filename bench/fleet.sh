@@ -94,7 +94,8 @@ rows = []
 if w != "fleet":  # the full handshakes of the fleet run are the same as local's
     rows.append((("libssl-full" if w == "libssl" else "full"), d["new_per_s"], d["new_ms"],
                  d["new_ok"], d.get("redis_ops_new")))
-rows.append(((w if w != "libssl" else "libssl-local"), d["back_per_s"], d["resumed_ms"], d["resumed"], d.get("redis_ops_back")))
+# Every returning handshake, resumed or not (a miss at B is a full handshake).
+rows.append(((w if w != "libssl" else "libssl-local"), d["back_per_s"], d["back_ms"], d["resumed"], d.get("redis_ops_back")))
 for name, rate, ms, resumed, ops in rows:
     per = "" if ops is None else f"{ops / n:.2f}"
     print(f"{delay}\t{name}\t{run}\t{rate}\t{ms[0]}\t{ms[1]}\t{resumed}/{n}\t{per}")

@@ -151,6 +151,11 @@ static void worker(SSL_CTX *ctx, int lfd) {
     fprintf(stderr, "worker %d: accepted=%lu failed=%lu reused=%lu\n", (int)getpid(), accepted, failed, reused);
 }
 
+static void forget(pid_t *kids, int n, pid_t gone) {
+    for (int i = 0; i < n; i++)
+        if (kids[i] == gone) kids[i] = 0;
+}
+
 int main(int argc, char **argv) {
     const char *cert = NULL, *key = NULL, *addr = "127.0.0.1", *sid_ctx = "sesscache-fleet";
     int port = 0, version = 12, workers = 1, lifetime = 120;
@@ -209,19 +214,18 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     /* The parent waits for a stop signal, or for a worker that dies on its own. */
-    int status = 0, live = started;
-    while (!stop && live == started && started == workers) {
+    int status = 0, bad = started != workers, live = started;
+    while (!stop && !bad) {
         pid_t w = waitpid(-1, &status, 0);
-        if (w > 0) {
-            live--;
-            for (int i = 0; i < started; i++)
-                if (kids[i] == w) kids[i] = 0;
-            fprintf(stderr, "server: worker %d ended early (status %d)\n", (int)w, status);
-        }
+        if (w <= 0) continue;
+        live--;
+        forget(kids, started, w);
+        /* `timeout` signals the whole process group: a worker may stop just before us. */
+        if (!stop) fprintf(stderr, "server: worker %d ended early (status %d)\n", (int)w, status);
+        if (!stop || !WIFEXITED(status) || WEXITSTATUS(status) != 0) bad = 1;
     }
     /* SIGTERM every 100 ms until each worker has gone (one may have been between its stop
      * check and accept when the first arrived); after 5 s, SIGKILL. */
-    int bad = started != workers || live != started;
     for (int round = 0; live > 0; round++) {
         for (int i = 0; i < started; i++)
             if (kids[i] > 0) kill(kids[i], round < 50 ? SIGTERM : SIGKILL);
@@ -230,9 +234,8 @@ int main(int argc, char **argv) {
         pid_t w;
         while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
             live--;
+            forget(kids, started, w);
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad = 1;
-            for (int i = 0; i < started; i++)
-                if (kids[i] == w) kids[i] = 0;
         }
         if (w < 0) break;
     }
