@@ -6,7 +6,7 @@
 #   local    the same clients back at A: a local resumption
 #   fleet    clients whose sessions A made, resuming at B (fleet on, from B's memory)
 #   libssl   full and local resumption without the library (the reference)
-# each at 0 and 1 ms of delay between the servers and Redis (bench/delay_proxy.py, a userspace
+# each at 0 and 1 ms of delay between the servers and Redis (tests-c/fleet/delay_proxy.py, a userspace
 # TCP proxy adding 1 ms each way: this machine's kernel has no sch_netem for tc netem). Handshakes per second, latency p50/p99, and Redis commands per
 # handshake (INFO commandstats before and after each phase). Table: bench/out/fleet.md.
 #
@@ -56,6 +56,7 @@ track $!
 for _ in $(seq 100); do [ "$(redis-cli -p "$RPORT" PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 
 RESULTS=$OUT/fleet.tsv
+LAGS=$TMP/lags
 {
     echo "# machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
     echo "# library: $(git rev-parse --short HEAD) built $(date -r target/release/libsesscache.so '+%F %T'); $(redis-server --version | cut -d' ' -f1-3)"
@@ -69,10 +70,10 @@ for delay in 0 1; do
     if [ "$delay" = 1 ]; then
         # Between the servers and Redis only (the clients' side stays undelayed).
         FPORT=$(free_port)
-        python3 bench/delay_proxy.py "$FPORT" "$RPORT" 1 900 >"$TMP/proxy.out" 2>&1 &
+        python3 tests-c/fleet/delay_proxy.py "$FPORT" "$RPORT" 1 900 >"$TMP/proxy.out" 2>&1 &
         track $!
         for _ in $(seq 50); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
-        delay_how="bench/delay_proxy.py, 1 ms each way"
+        delay_how="tests-c/fleet/delay_proxy.py, 1 ms each way"
     fi
     for run in $(seq "$RUNS"); do
         A=$(free_port) B=$(free_port) P=$(free_port)
@@ -107,7 +108,33 @@ EOF
         stop_server P
         cp "$TMP/B.report" "$OUT/fleet-B-report-$delay-$run.json" 2>/dev/null || true
     done
+    # Replication lag: a subscriber behind the same delay as the servers hears A's sessions.
+    A=$(free_port)
+    start_server A "$A" fleet "$FPORT"
+    lag=$(timeout 120 python3 bench/fleet_lag.py "$A" "$FPORT" 200)
+    stop_server A
+    echo "bench-fleet: delay $delay ms, replication lag: $lag" >&2
+    echo "# lag at $delay ms: $lag" >>"$LAGS"
 done
+cat "$LAGS" >>"$RESULTS"
+# Memory per replicated session: B's mirror after the last run, from its report (if it says).
+python3 - "$OUT"/fleet-B-report-1-"$RUNS".json >>"$RESULTS" <<'EOF'
+import json, sys
+try:
+    lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+except (OSError, ValueError):
+    lines = []
+def get(l, k):
+    f = l.get("fleet") if isinstance(l.get("fleet"), dict) else {}
+    return l.get(k, l.get("fleet_" + k, f.get(k)))
+for l in lines:
+    b, n = get(l, "mirror_bytes"), get(l, "mirror_entries")
+    if isinstance(b, int) and isinstance(n, int) and n:
+        print(f"# B's mirror: {n} sessions, {b} bytes: {b / n:.0f} B a replicated session (DER + per-entry overhead)")
+        break
+else:
+    print("# B's mirror: not in its report")
+EOF
 echo "# finished: $(date '+%F %T'); loadavg: $(cut -d' ' -f1-3 /proc/loadavg); delay: $delay_how" >>"$RESULTS"
 python3 - "$RESULTS" <<'EOF' | tee "$OUT/fleet.md"
 import statistics, sys

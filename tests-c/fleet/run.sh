@@ -14,7 +14,7 @@
 #   workers: one server with 4 workers, returning clients: the resumption rate plain, with
 #            the fleet off and with it on (printed); on >= 95%, off < 60%.
 #   faults:  Redis absent at start, killed (SIGKILL) during a run, restarted, stopped
-#            (SIGSTOP), paused (CLIENT PAUSE): no handshake fails, none takes seconds (a
+#            (SIGSTOP), paused (CLIENT PAUSE), 50 ms slow (delay_proxy.py): no handshake fails, none takes seconds (a
 #            hang guard, not a measurement), and A->B resumption comes back after a restart.
 #   blobs:   garbage, tampered (tag, header), truncated, oversized and foreign-key values
 #            planted under real session names: B does not resume them, stays up, and its
@@ -201,6 +201,9 @@ expect() {
 # py_clients ARGS...: client.py's JSON line (bounded).
 py_clients() { "${NS_EXEC[@]}" timeout 300 python3 $HERE/client.py "$@"; }
 jget() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2" 2>/dev/null || echo "?"; }
+# jsum JSON KEY...: the keys' sum, "?" when the line does not parse (never shell arithmetic on
+# a value that may not be a number).
+jsum() { python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(sum(d[k] for k in sys.argv[2:]))' "$@" 2>/dev/null || echo "?"; }
 # want_ms WHAT JSON: a hang guard: the slowest handshake took less than 3 s.
 hang_guard() {
     local max
@@ -340,10 +343,10 @@ test_workers() {
             got=$(py_clients --new "$p" --back "$p" --version $v --clients "$CLIENTS" 2>"$TMP/client.err")
             server_stop W
             echo "     $what: $got" | tee -a "$OUT/workers.txt"
-            local rate fails
+            local rate
             rate=$(jget "$got" rate)
-            fails=$(( $(jget "$got" new_failed) + $(jget "$got" failed) + $(server_failed W) )) 2>/dev/null || fails="?"
-            expect "$what: failed handshakes" "$fails" 0
+            expect "$what: failed handshakes (clients)" "$(jsum "$got" new_failed failed)" 0
+            expect "$what: failed handshakes (server)" "$(server_failed W)" 0
             [ "$(jget "$got" back_pids)" = 4 ] && ok "$what: the returning clients reached all 4 workers" ||
                 bad "$what: the returning clients reached $(jget "$got" back_pids) workers"
             rates="$rates $mode=$rate"
@@ -375,9 +378,7 @@ recovers() {
 }
 # no_failures WHAT JSON: every handshake of a client.py run completed.
 no_failures() {
-    local f
-    f=$(( $(jget "$2" new_failed) + $(jget "$2" failed) )) 2>/dev/null || f="?"
-    expect "$1: failed handshakes" "$f" 0
+    expect "$1: failed handshakes" "$(jsum "$2" new_failed failed)" 0
     hang_guard "$1" "$2"
 }
 test_faults() {
@@ -433,6 +434,21 @@ test_faults() {
     [ "$(report B breaker_trips)" != absent ] && [ "$(report B breaker_trips)" -ge 1 ] 2>/dev/null &&
         ok "faults: B's breaker opened ($(report B breaker_trips) trips)" ||
         bad "faults: B's report counts no breaker trip: $(report B breaker_trips)"
+
+    # Slow: every byte to and from Redis 50 ms late (far over the 1 ms budget).
+    local slow
+    slow=$(free_port)
+    timeout 120 python3 $HERE/delay_proxy.py "$slow" "$RPORT" 50 110 >"$TMP/slow.out" 2>&1 &
+    track $!
+    for _ in $(seq 50); do grep -q ready "$TMP/slow.out" 2>/dev/null && break; sleep 0.1; done
+    FLEET_URL=redis://127.0.0.1:$slow/0
+    server_start A fleet "$a" && server_start B fleet "$b" || { cleanup_servers A B; return; }
+    got=$(py_clients --new "$a" --back "$b" --clients 20 2>>"$TMP/client.err")
+    echo "     faults: Redis 50 ms slow, A->B: $got"
+    no_failures "faults: Redis answering 50 ms late" "$got"
+    cleanup_servers A B
+    expect "faults: handshakes the servers counted as failed (slow Redis)" "$(( $(server_failed A) + $(server_failed B) ))" 0
+    echo "     faults: B's report (slow Redis): remote_timeouts $(report B remote_timeouts), breaker_trips $(report B breaker_trips)"
     redis_kill "$RPORT"
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A TCP proxy on 127.0.0.1 that delays every byte by DELAY_MS in each direction, in order: a
-stand-in for `tc qdisc ... netem delay` where the kernel has no sch_netem (bench/fleet.sh uses
-netem inside network namespaces when it can). Stops after LIFETIME seconds.
+stand-in for `tc qdisc ... netem delay` where the kernel has no sch_netem (bench/fleet.sh's 1 ms),
+and a slow Redis for run.sh's faults. Stops after LIFETIME seconds.
 
 usage: delay_proxy.py LISTEN_PORT TARGET_PORT DELAY_MS [LIFETIME]
 """
