@@ -127,7 +127,7 @@ server_start() {
         SESSCACHE_FLEET_KEY_FILE="$KEY" "${FLEET_ENV[@]}") ;;
     esac
     rm -f "$TMP/$name.report"
-    "${run[@]}" "${NS_EXEC[@]}" timeout 300 "$prog" -p "$port" -C "$TMP/cert.pem" -K "$TMP/key.pem" -l 280 "$@" \
+    "${NS_EXEC[@]}" "${run[@]}" timeout 300 "$prog" -p "$port" -C "$TMP/cert.pem" -K "$TMP/key.pem" -l 280 "$@" \
         >"$TMP/$name.out" 2>"$TMP/$name.err" &
     SERVER_PID[$name]=$!
     track $!
