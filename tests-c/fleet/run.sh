@@ -244,6 +244,7 @@ test_share() {
             expect "$what: made at A, at B again" "$(sc "$b" $v HELLO -sess_in "$s")" $want
             cleanup_servers A B C
             if [ $mode = fleet ]; then
+                grep -h '^sesscache' "$OUT/A.err" "$OUT/B.err" "$OUT/C.err" 2>/dev/null | head -3 | sed 's/^/     library: /'
                 # B's resumptions were hits of its own context (libssl's counter), and C's a miss.
                 local hits
                 hits=$(report B hits)
@@ -343,6 +344,13 @@ test_workers() {
             got=$(py_clients --new "$p" --back "$p" --version $v --clients "$CLIENTS" 2>"$TMP/client.err")
             server_stop W
             echo "     $what: $got" | tee -a "$OUT/workers.txt"
+            if [ $mode = fleet ]; then
+                local k counts=""
+                for k in published received mirror_hits remote_lookups remote_hits publish_dropped rejected; do
+                    counts="$counts $k=$(report W $k)"
+                done
+                echo "     $what: the workers' fleet counters:$counts" | tee -a "$OUT/workers.txt"
+            fi
             local rate
             rate=$(jget "$got" rate)
             expect "$what: failed handshakes (clients)" "$(jsum "$got" new_failed failed)" 0
