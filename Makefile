@@ -89,6 +89,7 @@ python: lib
 preload: lib
 	@mkdir -p $(LOGS)
 	tests-c/preload/run.sh tls13 threads sni null_provider session_owner | tee $(LOGS)/preload.log
+	tests-c/preload/fleet/run.sh | tee -a $(LOGS)/preload.log
 
 # openssl s_server -www and s_client -reconnect, plain and preloaded.
 s-server: lib
