@@ -42,11 +42,24 @@ start_server() { # NAME PORT fleet|plain REDIS_PORT -> waits for "ready"
         >"$TMP/$1.out" 2>"$TMP/$1.err" &
     eval "PID_$1=$!"
     track $!
-    for _ in $(seq 100); do grep -q '^ready$' "$TMP/$1.out" 2>/dev/null && return 0; sleep 0.1; done
-    echo "bench-fleet: server $1 did not start" >&2
-    cat "$TMP/$1.err" >&2
+    local up=0
+    for _ in $(seq 100); do grep -q '^ready$' "$TMP/$1.out" 2>/dev/null && { up=1; break; }; sleep 0.1; done
+    if [ $up = 0 ]; then
+        echo "bench-fleet: server $1 did not start" >&2
+        cat "$TMP/$1.err" >&2
+        exit 1
+    fi
+    [ "$3" = fleet ] || return 0
+    # Warm, as a serving process is: its fleet starts at its first publish (a full handshake),
+    # and it hears the channel once Redis counts its subscription (as tests-c/fleet/run.sh's warm).
+    local before
+    before=$(subscribers)
+    timeout 30 python3 tests-c/fleet/client.py --new "$2" --back "$2" --clients 1 >/dev/null
+    for _ in $(seq 50); do [ "$(subscribers)" -gt "$before" ] && return 0; sleep 0.1; done
+    echo "bench-fleet: server $1's fleet did not subscribe" >&2
     exit 1
 }
+subscribers() { redis-cli -p "$RPORT" PUBSUB NUMSUB sesscache:sessions | sed -n 2p; }
 stop_server() { local pid; eval "pid=\$PID_$1"; kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
 
 RPORT=$(free_port)
