@@ -29,7 +29,8 @@
 #            saying why, without root or netns support.
 #
 # usage: tests-c/fleet/run.sh [share] [remove] [expire] [workers] [faults] [blobs] [secrets] [valgrind] [cluster] [netns]
-# env:   PRELOAD_LIB, SESSCACHE_BIN, OUT, REDIS_SERVER, CLIENTS (workers test, default 200)
+# env:   PRELOAD_LIB, SESSCACHE_BIN, OUT, REDIS_SERVER, CLIENTS (workers test, default 200),
+#        FLEET_WARM=0 (no warm-up handshake before the A->B checks: cold processes)
 # exit:  0 when every check passed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -147,7 +148,7 @@ server_start() {
 # until Redis counts one more subscriber on the channel (at most 5 s), so that the server has
 # heard every session published after this. A fresh process's very first resumption is not
 # what these tests are about (its lookup also connects, within the 1 ms budget or not).
-WARM=1
+WARM=${FLEET_WARM:-1}
 SUB_CHANNEL=sesscache:sessions
 subscribers() { # over every node of the current Redis (a cluster's too)
     local p n=0 c
