@@ -22,13 +22,15 @@
 #   secrets: every value in Redis (redis-cli --scan + GET) and the pub/sub stream (redis-cli
 #            SUBSCRIBE) hold no master key and no session id, raw or hex; the same search
 #            finds them in the sessions' own DER (the control).
+#   valgrind: a preloaded fleet server under memcheck, sessions both ways: no error, no definite leak.
 #   cluster: A->B against a three-primary Redis Cluster on loopback ports.
 #   netns:   Redis, A and B in three network namespaces joined by veth pairs (netem 1 ms
 #            delay where the kernel has it): A->B resumes across them. Skipped, with a line
 #            saying why, without root or netns support.
 #
-# usage: tests-c/fleet/run.sh [share] [remove] [expire] [workers] [faults] [blobs] [secrets] [cluster] [netns]
-# env:   PRELOAD_LIB, SESSCACHE_BIN, OUT, REDIS_SERVER, CLIENTS (workers test, default 200)
+# usage: tests-c/fleet/run.sh [share] [remove] [expire] [workers] [faults] [blobs] [secrets] [valgrind] [cluster] [netns]
+# env:   PRELOAD_LIB, SESSCACHE_BIN, OUT, REDIS_SERVER, CLIENTS (workers test, default 200),
+#        FLEET_WARM=0 (no warm-up handshake before the A->B checks: cold processes)
 # exit:  0 when every check passed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -127,12 +129,12 @@ server_start() {
         SESSCACHE_FLEET_KEY_FILE="$KEY" "${FLEET_ENV[@]}") ;;
     esac
     rm -f "$TMP/$name.report"
-    "${NS_EXEC[@]}" "${run[@]}" timeout 300 "$prog" -p "$port" -C "$TMP/cert.pem" -K "$TMP/key.pem" -l 280 "$@" \
+    "${NS_EXEC[@]}" "${run[@]}" timeout 300 "${VG[@]}" "$prog" -p "$port" -C "$TMP/cert.pem" -K "$TMP/key.pem" -l 280 "$@" \
         >"$TMP/$name.out" 2>"$TMP/$name.err" &
     SERVER_PID[$name]=$!
     track $!
     local up=0
-    for _ in $(seq 100); do
+    for _ in $(seq $([ ${#VG[@]} = 0 ] && echo 100 || echo 600)); do
         grep -q '^ready$' "$TMP/$name.out" 2>/dev/null && { up=1; break; }
         alive "${SERVER_PID[$name]}" || break
         sleep 0.1
@@ -146,7 +148,7 @@ server_start() {
 # until Redis counts one more subscriber on the channel (at most 5 s), so that the server has
 # heard every session published after this. A fresh process's very first resumption is not
 # what these tests are about (its lookup also connects, within the 1 ms budget or not).
-WARM=1
+WARM=${FLEET_WARM:-1}
 SUB_CHANNEL=sesscache:sessions
 subscribers() { # over every node of the current Redis (a cluster's too)
     local p n=0 c
@@ -173,6 +175,7 @@ warm() {
 FLEET_PORTS=()
 FLEET_RCLI=()
 NS_EXEC=()
+VG=() # a wrapper for the next server (valgrind)
 # server_stop NAME: SIGTERM, wait; its workers print their counts and write the report.
 server_stop() {
     local pid=${SERVER_PID[$1]:-}
@@ -710,6 +713,42 @@ test_cluster() {
     for p in "${ports[@]}"; do redis_kill "$p"; done
 }
 
+# ---- valgrind ----
+# A preloaded fleet server under memcheck (following its forked worker): sessions both ways
+# between it and a plain fleet server; no handshake fails, no memcheck error, no definite leak
+# (the fleet's threads and the state a process leaks at exit show as "possibly lost").
+test_valgrind() {
+    command -v valgrind >/dev/null || { skip "valgrind: not installed: skipped"; return; }
+    new_redis || return
+    local a b got
+    a=$(free_port) b=$(free_port)
+    server_start A fleet "$a" || return
+    VG=(valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite --log-file="$TMP/vg.%p.log")
+    server_start V fleet "$b"
+    VG=()
+    alive "${SERVER_PID[V]:-0}" || { cleanup_servers A; return; }
+    got=$(py_clients --new "$a" --back "$b" --clients 10 --pause-ms 300 --timeout 60 2>>"$TMP/client.err")
+    echo "     valgrind: 10 clients made at A, at V (memcheck): $got"
+    expect "valgrind: A->V failed handshakes" "$(jsum "$got" new_failed failed)" 0
+    got=$(py_clients --new "$b" --back "$a" --clients 10 --pause-ms 300 --timeout 60 2>>"$TMP/client.err")
+    echo "     valgrind: 10 clients made at V (memcheck), at A: $got"
+    expect "valgrind: V->A failed handshakes" "$(jsum "$got" new_failed failed)" 0
+    expect "valgrind: V->A sessions resumed at A" "$(jget "$got" resumed)" 10
+    local pid=${SERVER_PID[V]}
+    kill -TERM "$pid"
+    for _ in $(seq 300); do alive "$pid" || break; sleep 0.1; done
+    wait "$pid"
+    local rc=$?
+    SERVER_PID[V]=
+    cleanup_servers A
+    cat "$TMP"/vg.*.log >"$OUT/valgrind.log" 2>/dev/null
+    local errors
+    errors=$(grep -c 'Invalid\|uninitialised\|definitely lost\|Mismatched' "$OUT/valgrind.log")
+    [ "$rc" = 0 ] && [ "$errors" = 0 ] && ok "valgrind: no memcheck error, no definite leak ($(grep -c 'possibly lost in loss record' "$OUT/valgrind.log") possibly-lost records)" ||
+        { bad "valgrind: exit $rc, $errors error lines (tests-c/out/fleet/valgrind.log)"; grep -m5 'Invalid\|uninitialised\|definitely lost' "$OUT/valgrind.log"; }
+    redis_kill "$RPORT"
+}
+
 # ---- netns ----
 test_netns() {
     if [ "$(id -u)" != 0 ]; then skip "netns: not root: skipped"; return; fi
@@ -776,10 +815,10 @@ test_netns() {
 
 rm -f "$OUT/workers.txt"
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(share remove expire workers faults blobs secrets cluster netns)
+[ ${#tests[@]} -gt 0 ] || tests=(share remove expire workers faults blobs secrets valgrind cluster netns)
 for t in "${tests[@]}"; do
     case $t in
-    share | remove | expire | workers | faults | blobs | secrets | cluster | netns) "test_$t" ;;
+    share | remove | expire | workers | faults | blobs | secrets | valgrind | cluster | netns) "test_$t" ;;
     *) bad "unknown test $t" ;;
     esac
 done
