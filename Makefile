@@ -154,6 +154,13 @@ bench: header
 	$(CARGO) bench --locked --bench engine -- --warm-up-time 1 --measurement-time 3 --noplot
 	bench/fleet.sh
 
+# The fleet's fan-out cost per process at scale (bench/fleet_scale.sh; BENCHMARKS.md, "Fleet: cost
+# per process at scale"): needs redis-server.
+bench: bench-fleet-scale
+.PHONY: bench-fleet-scale
+bench-fleet-scale: header
+	bench/fleet_scale.sh
+
 bench-smoke: header
 	@mkdir -p $(LOGS)
 	bench/run.sh --smoke | tee $(LOGS)/bench-smoke.log
