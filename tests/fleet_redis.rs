@@ -18,6 +18,7 @@ const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1
 const OTHER_KEY: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
 const PREFIX: &str = "sesscache:";
 const CHANNEL: &str = "sesscache:sessions";
+const REMOVALS: &str = "sesscache:removals";
 
 fn fleet_with(url: &str, keys: &str, knobs: &[(&str, &str)]) -> Fleet {
     let map: HashMap<String, String> = knobs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -44,8 +45,30 @@ fn now() -> i64 {
 }
 
 fn subscribers(r: &Redis) -> i64 {
-    let v: (String, i64) = redis::cmd("PUBSUB").arg("NUMSUB").arg(CHANNEL).query(&mut r.conn()).unwrap();
+    subscribers_on(r, CHANNEL)
+}
+
+fn subscribers_on(r: &Redis, channel: &str) -> i64 {
+    let v: (String, i64) = redis::cmd("PUBSUB").arg("NUMSUB").arg(channel).query(&mut r.conn()).unwrap();
     v.1
+}
+
+/// How many times Redis has run `command` (INFO commandstats), 0 if never.
+fn calls(r: &Redis, command: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(&mut r.conn()).unwrap();
+    let field = format!("cmdstat_{command}:calls=");
+    info.lines().find_map(|l| l.strip_prefix(&field)).map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+/// Starts `f`'s threads and waits until Redis counts `before + 1` subscribers on `channel`.
+fn started_on(r: &Redis, f: &Fleet, channel: &str, before: i64) {
+    assert_eq!(f.find(&key(250), now()), None);
+    eventually(10, "the subscription is up", || subscribers_on(r, channel) > before);
+}
+
+/// SESSCACHE_FLEET_SUBSCRIBE, and a budget no loaded machine misses (finds here must reach Redis).
+fn mode(subscribe: &str) -> [(&str, &str); 2] {
+    [("SESSCACHE_FLEET_SUBSCRIBE", subscribe), ("SESSCACHE_FLEET_BUDGET_US", "1000000")]
 }
 
 /// Starts `f`'s threads (a find of a session nobody has) and waits until its subscription is up.
@@ -385,4 +408,85 @@ fn sharing_resumes_after_redis_restarts() {
     eventually(10, "b received the session published after the restart", || counters(&b).received == 2);
     assert_eq!(b.find(&key(3), now()), Some(der(3)));
     assert_eq!(counters(&a).published, 2);
+}
+
+/// SESSCACHE_FLEET_SUBSCRIBE=removals: a new session is SET only, never published; another
+/// process pulls it with the bounded GET and then serves it from its mirror.
+#[test]
+fn in_removals_mode_a_session_is_pulled_not_pushed() {
+    let Some(r) = Redis::start("in_removals_mode_a_session_is_pulled_not_pushed") else { return };
+    let (a, b) = (fleet(&r.url(), &mode("removals")), fleet(&r.url(), &mode("removals")));
+    started_on(&r, &b, REMOVALS, 0);
+    assert_eq!(subscribers(&r), 0, "a removals process listens to the sessions channel");
+    a.publish(&key(1), der(1), now() + 300);
+    a.drain(Duration::from_secs(10));
+    assert_eq!(counters(&a).published, 1);
+    assert_eq!((calls(&r, "set"), calls(&r, "publish")), (1, 0), "one SET and no PUBLISH per new session");
+    let before = counters(&b);
+    assert_eq!(b.find(&key(1), now()), Some(der(1)));
+    let c = counters(&b);
+    assert_eq!((c.received, c.remote_lookups - before.remote_lookups, c.remote_hits), (0, 1, 1));
+    let gets = calls(&r, "get");
+    assert_eq!(b.find(&key(1), now()), Some(der(1)));
+    let c = counters(&b);
+    assert_eq!((c.mirror_hits, c.remote_lookups - before.remote_lookups), (1, 1));
+    assert_eq!(calls(&r, "get"), gets, "the second find went to Redis");
+    assert_eq!(counters(&b).received, 0);
+}
+
+/// A removal at A tombstones the session in B's mirror, whichever SESSCACHE_FLEET_SUBSCRIBE both run.
+#[test]
+fn a_removal_reaches_the_other_mirror_in_either_mode() {
+    for subscribe in ["sessions", "removals"] {
+        let Some(r) = Redis::start(&format!("a_removal_reaches_the_other_mirror_in_{subscribe}_mode")) else { return };
+        let (a, b) = (fleet(&r.url(), &mode(subscribe)), fleet(&r.url(), &mode(subscribe)));
+        started_on(&r, &a, REMOVALS, 0);
+        started_on(&r, &b, REMOVALS, 1);
+        a.publish(&key(4), der(4), now() + 300);
+        a.drain(Duration::from_secs(10));
+        if subscribe == "sessions" {
+            eventually(10, "b received the session", || counters(&b).received == 1);
+        }
+        assert_eq!(b.find(&key(4), now()), Some(der(4)));
+        assert_eq!(counters(&b).mirror_entries, 1, "{subscribe}");
+        a.forget(&key(4));
+        eventually(10, "b heard of the removal", || b.forgotten(&key(4)));
+        assert_eq!(counters(&b).removals_received, 1, "{subscribe}");
+        assert_eq!(b.find(&key(4), now()), None, "{subscribe}: a removed session served from the mirror");
+        assert_eq!(counters(&b).mirror_entries, 0, "{subscribe}");
+    }
+}
+
+/// Processes of both kinds in one fleet: each finds the other's sessions (pushed or pulled)
+/// and hears the other's removals.
+#[test]
+fn a_mixed_fleet_shares_sessions_and_removals() {
+    for (mode_a, mode_b) in [("sessions", "removals"), ("removals", "sessions")] {
+        let Some(r) = Redis::start(&format!("a_mixed_fleet_{mode_a}_{mode_b}")) else { return };
+        let (a, b) = (fleet(&r.url(), &mode(mode_a)), fleet(&r.url(), &mode(mode_b)));
+        started_on(&r, &a, REMOVALS, 0);
+        started_on(&r, &b, REMOVALS, 1);
+        assert_eq!(subscribers(&r), 1, "only the sessions process listens to new sessions");
+        a.publish(&key(1), der(1), now() + 300);
+        b.publish(&key(2), der(2), now() + 300);
+        a.drain(Duration::from_secs(10));
+        b.drain(Duration::from_secs(10));
+        // Only the sessions process pushes; the removals process never hears it.
+        assert_eq!(calls(&r, "publish"), 1, "{mode_a} + {mode_b}");
+        // a made session 1, b session 2; the pusher is the sessions process.
+        let (pusher, puller, pushed, pulled) = if mode_a == "sessions" { (&a, &b, 1, 2) } else { (&b, &a, 2, 1) };
+        assert_eq!(counters(puller).received, 0);
+        // The puller finds the pusher's session by GET, and the pusher the puller's.
+        assert_eq!(puller.find(&key(pushed), now()), Some(der(pushed)));
+        assert_eq!(pusher.find(&key(pulled), now()), Some(der(pulled)));
+        assert_eq!((counters(&a).remote_hits, counters(&b).remote_hits), (1, 1), "{mode_a} + {mode_b}");
+        // Removals go both ways.
+        a.forget(&key(2));
+        b.forget(&key(1));
+        eventually(10, "b heard of a's removal", || b.forgotten(&key(2)));
+        eventually(10, "a heard of b's removal", || a.forgotten(&key(1)));
+        assert_eq!((counters(&a).removals_received, counters(&b).removals_received), (1, 1));
+        assert_eq!(a.find(&key(1), now()), None);
+        assert_eq!(b.find(&key(2), now()), None);
+    }
 }

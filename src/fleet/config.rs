@@ -9,7 +9,8 @@
 //! | SESSCACHE_FLEET_BUDGET_US | how long a handshake may wait for Redis when a session is neither local nor in the mirror, in microseconds (at most 1 s); 0 = never wait (the lookup still runs in the background and fills the mirror) | 1000 |
 //! | SESSCACHE_FLEET_MEMORY | the mirror's cap (other processes' sessions kept in memory): bytes, or with K, M or G (powers of 1024) | 64M |
 //! | SESSCACHE_FLEET_QUEUE | sessions waiting to be published; more are dropped and counted | 4096 |
-//! | SESSCACHE_FLEET_PREFIX | the prefix of every Redis key and of the channel `<prefix>sessions` | `sesscache:` |
+//! | SESSCACHE_FLEET_PREFIX | the prefix of every Redis key and of the channels `<prefix>sessions` (new sessions) and `<prefix>removals` (explicit removals) | `sesscache:` |
+//! | SESSCACHE_FLEET_SUBSCRIBE | `sessions`: this process hears every new session of the fleet (its mirror is filled ahead of need) and every removal; `removals`: it hears only removals, publishes its own new sessions with SET alone (no PUBLISH), and finds other processes' sessions by the bounded GET, keeping the answer in the mirror. `removals` is for fleets whose size x new-session rate passes a few hundred thousand deliveries a second. Processes of either kind share one fleet. | `sessions` |
 //! | SESSCACHE_FLEET_BREAKER | consecutive failed lookups (timeouts or errors) that open the breaker | 3 |
 //! | SESSCACHE_FLEET_RETRY_MS | while the breaker is open, how often the lookup worker probes Redis (PING) | 1000 |
 //!
@@ -30,6 +31,15 @@ pub enum Servers {
     Cluster(Vec<String>),
 }
 
+/// What the subscriber listens to (SESSCACHE_FLEET_SUBSCRIBE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subscribe {
+    /// Every new session and every removal: the mirror is filled ahead of need.
+    Sessions,
+    /// Removals only; other processes' sessions are found by the bounded GET (pull).
+    Removals,
+}
+
 /// Every setting of the tier, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -46,6 +56,7 @@ pub struct Config {
     pub breaker: u32,
     /// How often an open breaker is probed.
     pub retry: Duration,
+    pub subscribe: Subscribe,
 }
 
 pub const DEFAULT_BUDGET_US: u64 = 1000;
@@ -103,6 +114,13 @@ impl Config {
                 return Err(format!("SESSCACHE_FLEET_PREFIX={p:?}: expected at most 64 printable ASCII characters"))
             }
         };
+        let subscribe = match knob("SESSCACHE_FLEET_SUBSCRIBE").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("sessions") => Subscribe::Sessions,
+            Some("removals") => Subscribe::Removals,
+            Some(v) => {
+                return Err(format!("SESSCACHE_FLEET_SUBSCRIBE={v:?}: expected sessions (the default) or removals"))
+            }
+        };
         Ok(Config {
             servers: parse_servers(url)?,
             key_file: key_file.to_path_buf(),
@@ -112,12 +130,26 @@ impl Config {
             prefix,
             breaker,
             retry: Duration::from_millis(retry),
+            subscribe,
         })
     }
 
-    /// The pub/sub channel every process of the fleet publishes on and listens to.
-    pub fn channel(&self) -> String {
+    /// The pub/sub channel of new sessions (published only by `sessions` processes).
+    pub fn sessions_channel(&self) -> String {
         format!("{}sessions", self.prefix)
+    }
+
+    /// The pub/sub channel of explicit removals, which every process publishes and hears.
+    pub fn removals_channel(&self) -> String {
+        format!("{}removals", self.prefix)
+    }
+
+    /// The channels this process's subscriber listens to.
+    pub fn channels(&self) -> Vec<String> {
+        match self.subscribe {
+            Subscribe::Sessions => vec![self.sessions_channel(), self.removals_channel()],
+            Subscribe::Removals => vec![self.removals_channel()],
+        }
     }
 }
 
@@ -236,8 +268,9 @@ mod tests {
         assert_eq!(c.budget, Duration::from_micros(1000));
         assert_eq!((c.memory, c.queue, c.breaker), (64 << 20, 4096, 3));
         assert_eq!(c.prefix, "sesscache:");
-        assert_eq!(c.channel(), "sesscache:sessions");
         assert_eq!(c.retry, Duration::from_secs(1));
+        assert_eq!(c.subscribe, Subscribe::Sessions);
+        assert_eq!(c.channels(), ["sesscache:sessions", "sesscache:removals"]);
     }
 
     #[test]
@@ -252,9 +285,13 @@ mod tests {
                 ("SESSCACHE_FLEET_PREFIX", "x:"),
                 ("SESSCACHE_FLEET_BREAKER", "7"),
                 ("SESSCACHE_FLEET_RETRY_MS", "50"),
+                ("SESSCACHE_FLEET_SUBSCRIBE", " Removals "),
             ]),
         )
         .unwrap();
+        assert_eq!(c.subscribe, Subscribe::Removals);
+        assert_eq!(c.channels(), ["x:removals"]);
+        assert_eq!((c.sessions_channel(), c.removals_channel()), ("x:sessions".into(), "x:removals".into()));
         assert_eq!(c.budget, Duration::ZERO);
         assert_eq!((c.memory, c.queue, c.breaker), (2 << 30, 10, 7));
         assert_eq!(c.prefix, "x:");
@@ -275,6 +312,8 @@ mod tests {
         assert!(err("redis://h", &[("SESSCACHE_FLEET_MEMORY", "lots")]).contains("MEMORY"));
         assert!(err("redis://h", &[("SESSCACHE_FLEET_BREAKER", "-1")]).contains("BREAKER"));
         assert!(err("redis://h", &[("SESSCACHE_FLEET_PREFIX", "a b")]).contains("PREFIX"));
+        let e = err("redis://h", &[("SESSCACHE_FLEET_SUBSCRIBE", "all")]);
+        assert!(e.starts_with("SESSCACHE_FLEET_SUBSCRIBE=\"all\": expected sessions"), "{e}");
         // A password never appears in an error.
         let e = err("rediss://u:secret@h:1/0", &[]);
         assert!(e.contains("u:***@h:1/0") && !e.contains("secret"), "{e}");

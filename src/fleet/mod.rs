@@ -34,7 +34,7 @@ use parking_lot::RwLock;
 
 use crate::engine::{Remote, SessionKey};
 pub use breaker::Breaker;
-pub use config::Config;
+pub use config::{Config, Subscribe};
 pub use counters::FleetCounters;
 pub use keys::Keys;
 pub use mirror::Mirror;

@@ -3,15 +3,17 @@
 //! parent's `Process` is never dropped there):
 //!
 //! - the publisher takes sessions off a bounded queue (full: dropped and counted), seals
-//!   them and sends `SET <name> <blob> EXAT <expires_at>` and `PUBLISH <prefix>sessions
-//!   <message>` in one pipeline per batch; a removal is `DEL` of its names and a PUBLISH;
-//! - the subscriber listens on `<prefix>sessions` (reconnecting with backoff), skips its own
+//!   them and sends `SET <name> <blob> EXAT <expires_at>` and (SESSCACHE_FLEET_SUBSCRIBE
+//!   `sessions` only) `PUBLISH <prefix>sessions <message>` in one pipeline per batch; a
+//!   removal is `DEL` of its names and `PUBLISH <prefix>removals <message>`;
+//! - the subscriber listens on `<prefix>sessions` and `<prefix>removals`, or on
+//!   `<prefix>removals` alone in `removals` mode (reconnecting with backoff), skips its own
 //!   origin, opens each blob and fills the mirror or applies the removal;
 //! - the lookup worker answers finds that missed the mirror (`GET`), on a bounded channel: the
 //!   handshake waits at most the budget, a late answer still fills the mirror. While the
 //!   breaker is open it probes Redis with PING every RETRY_MS.
 //!
-//! Message on the channel: kind (b'S' a session, b'R' a removal) | origin (8 random bytes of
+//! Message on either channel (the same format on both): kind (b'S' a session, b'R' a removal) | origin (8 random bytes of
 //! the sending process) | name length (u8) | name | sealed blob.
 //!
 //! The threads run with every signal blocked, never call user code, and stop (at their next
@@ -25,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::client::{self, Conn};
+use super::config::Subscribe;
 use super::counters::{add, bump, read, Counters, FleetCounters};
 use super::seal::Rejected;
 use super::{now, Breaker, Mirror, Shared};
@@ -345,7 +348,9 @@ impl Process {
     fn send(&self, batch: &mut Vec<Outgoing>, conn: &mut Option<Conn>, backoff: &mut Duration) {
         let config = &self.shared.config;
         let keys = &self.shared.keys;
-        let channel = config.channel();
+        let (sessions_channel, removals_channel) = (config.sessions_channel(), config.removals_channel());
+        // A `removals` process's new sessions are pulled by GET, never pushed.
+        let push_stores = config.subscribe == Subscribe::Sessions;
         let now = now();
         let mut commands = Vec::with_capacity(batch.len() * 2);
         let (mut stores, mut removals) = (0u64, 0u64);
@@ -365,7 +370,10 @@ impl Process {
                         }
                     };
                     commands.push(client::set_command(&name, &blob, expires_at));
-                    commands.push(client::publish_command(&channel, &message(STORE, &self.origin, &name, &blob)));
+                    if push_stores {
+                        let m = message(STORE, &self.origin, &name, &blob);
+                        commands.push(client::publish_command(&sessions_channel, &m));
+                    }
                     stores += 1;
                 }
                 Outgoing::Removal { key, until } => {
@@ -378,7 +386,8 @@ impl Process {
                         self.log(Topic::Dropped, || "a removal not shared: no random bytes for a nonce".to_string());
                         continue;
                     };
-                    commands.push(client::publish_command(&channel, &message(REMOVAL, &self.origin, &name, &blob)));
+                    let m = message(REMOVAL, &self.origin, &name, &blob);
+                    commands.push(client::publish_command(&removals_channel, &m));
                     removals += 1;
                 }
             }
@@ -448,7 +457,8 @@ impl Process {
     // ---- the subscriber ----
 
     fn subscriber(&self) {
-        let channel = self.shared.config.channel();
+        let channels = self.shared.config.channels();
+        let shown = channels.join(" and ");
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0usize;
         while !self.stopped() {
@@ -464,8 +474,9 @@ impl Process {
                 }
             };
             let mut pubsub = con.as_pubsub();
-            if let Err(e) = pubsub.subscribe(&channel) {
-                self.log(Topic::Subscribe, || format!("cannot subscribe to {channel}: {e}"));
+            // One SUBSCRIBE a channel: each is confirmed before the next is sent.
+            if let Err(e) = channels.iter().try_for_each(|channel| pubsub.subscribe(channel)) {
+                self.log(Topic::Subscribe, || format!("cannot subscribe to {shown}: {e}"));
                 drop(pubsub);
                 attempt = attempt.wrapping_add(1);
                 self.pause(&mut backoff);
@@ -477,7 +488,7 @@ impl Process {
                     Ok(msg) => self.receive(msg.get_payload_bytes(), now()),
                     Err(e) if e.is_timeout() => {}
                     Err(e) => {
-                        self.log(Topic::Subscribe, || format!("the subscription to {channel} ended: {e}"));
+                        self.log(Topic::Subscribe, || format!("the subscription to {shown} ended: {e}"));
                         break;
                     }
                 }
