@@ -3,7 +3,7 @@
 
 strip IN OUT: a session DER without its peer certificate ([3]): what a server keeps for a
     client that sent none.
-summary OUT K P RATE SECONDS FLEET MEMORY: the measured per-process and Redis costs, and the
+summary OUT K P RATE SECONDS FLEET MEMORY [SUBSCRIBE]: the measured per-process and Redis costs, and the
     same costs extrapolated to FLEET processes each receiving RATE sessions a second.
 """
 import glob
@@ -62,8 +62,9 @@ def size(text):
     return int(text[:-1] if mult > 1 else text) * mult
 
 
-def summary(out, k, p, rate, seconds, fleet, memory):
+def summary(out, k, p, rate, seconds, fleet, memory, subscribe="sessions"):
     k, p, rate, seconds, fleet, memory = int(k), int(p), float(rate), float(seconds), int(fleet), size(memory)
+    pull = subscribe == "removals"
     load = lambda pattern: [json.load(open(f)) for f in sorted(glob.glob(os.path.join(out, pattern)))
                             if os.path.getsize(f)]
     pubs, subs = load("pub*.json"), load("sub*.json")
@@ -76,7 +77,20 @@ def summary(out, k, p, rate, seconds, fleet, memory):
     pub_caller = sum(x["caller_cpu_secs"] for x in pubs)
     send_secs = max(x["send_secs"] for x in pubs)
     w = print
-    w(f"setup: {k} subscriber processes, {p} publisher(s), {rate:.0f} sessions/s for {seconds:.0f} s, "
+
+    def bounded_get():
+        if not get:
+            return
+        b2, a2 = info(os.path.join(out, "before-get.info")), info(os.path.join(out, "after-get.info"))
+        gcpu = delta(b2, a2, "used_cpu_sys") + delta(b2, a2, "used_cpu_user")
+        n = get["finds"]
+        g = get["fleet"]
+        w(f"bounded GET: {n} finds, {get['found']} found, {g['remote_timeouts']} over the budget, "
+          f"{g['breaker_trips']} breaker trips; wait p50 {get['wait_us_p50']:.0f} us, p99 {get['wait_us_p99']:.0f} us; "
+          f"client CPU {get['cpu_secs'] / n * 1e6:.1f} us/find, redis CPU {gcpu / n * 1e6:.1f} us/GET, "
+          f"{delta(b2, a2, 'total_net_output_bytes') / n:.0f} B out + {delta(b2, a2, 'total_net_input_bytes') / n:.0f} B in per GET")
+
+    w(f"setup: SESSCACHE_FLEET_SUBSCRIBE={subscribe}, {k} subscriber processes, {p} publisher(s), {rate:.0f} sessions/s for {seconds:.0f} s, "
       f"DER {ders} B, mirror cap {memory >> 20} MiB, {len(subs)} subscriber reports")
     w(f"publishers: {published} published in {send_secs:.1f} s ({published / send_secs:.0f}/s), "
       f"{pub_dropped} dropped; CPU {pub_cpu:.2f} s = {pub_cpu / published * 1e6:.1f} us/session "
@@ -86,6 +100,15 @@ def summary(out, k, p, rate, seconds, fleet, memory):
     cpu = [s["cpu_secs"] for s in subs]
     per_msg = [c / r * 1e6 for c, r in zip(cpu, recv) if r]
     dropped = [published - r for r in recv]
+    if pull:
+        # Nothing is pushed: what a process pays is its idle subscription, over its whole run.
+        listened = seconds + 8
+        w(f"each subscriber: received {max(recv)} (pull mode), CPU {min(cpu):.3f}..{max(cpu):.3f} s in {listened:.0f} s "
+          f"= {max(cpu) / listened * 100:.3f}% of a core")
+        bounded_get()
+        w(f"redis: CPU {delta(before, after, 'used_cpu_sys') + delta(before, after, 'used_cpu_user'):.2f} s for "
+          f"{published} sessions (one SET each), in {delta(before, after, 'total_net_input_bytes') / published:.0f} B/session")
+        return
     w(f"each subscriber: received {min(recv)}..{max(recv)} of {published} (missed {min(dropped)}..{max(dropped)}), "
       f"CPU {min(cpu):.2f}..{max(cpu):.2f} s = {min(per_msg):.2f}..{max(per_msg):.2f} us/message "
       f"(mean {sum(per_msg) / len(per_msg):.2f})")
@@ -110,15 +133,7 @@ def summary(out, k, p, rate, seconds, fleet, memory):
       f"<= {rcpu / max(deliveries, 1) * 1e6:.2f} us/delivery; in {rin / published:.0f} B/session; "
       f"out {rout / max(deliveries, 1):.0f} B/delivery; memory {mem_per_key:.0f} B/stored session; "
       f"clients closed for their output buffers (redis.log): {dropped_clients}")
-    if get:
-        b2, a2 = info(os.path.join(out, "before-get.info")), info(os.path.join(out, "after-get.info"))
-        gcpu = delta(b2, a2, "used_cpu_sys") + delta(b2, a2, "used_cpu_user")
-        n = get["finds"]
-        g = get["fleet"]
-        w(f"bounded GET: {n} finds, {get['found']} found, {g['remote_timeouts']} over the budget, "
-          f"{g['breaker_trips']} breaker trips; wait p50 {get['wait_us_p50']:.0f} us, p99 {get['wait_us_p99']:.0f} us; "
-          f"client CPU {get['cpu_secs'] / n * 1e6:.1f} us/find, redis CPU {gcpu / n * 1e6:.1f} us/GET, "
-          f"{delta(b2, a2, 'total_net_output_bytes') / n:.0f} B out + {delta(b2, a2, 'total_net_input_bytes') / n:.0f} B in per GET")
+    bounded_get()
     sinks = load("sink.json")
     if sinks:
         sk = sinks[0]

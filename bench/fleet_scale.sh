@@ -12,11 +12,13 @@
 # usage: bench/fleet_scale.sh          env: K (8) P (1) RATE (10000) DURATION (20 s) DER (both:
 #        nocert, cert, both) MEMORY (64M) GETS (20000) GET_RATE (5000)
 #        GET_BUDGET_US (100000) PUB_QUEUE (65536) SINKS (64) FLEET (160) OUT
+#        SUBSCRIBE (sessions, or removals: every process of the run in pull mode, SINKS ignored)
 set -u
 cd "$(dirname "$0")/.."
 K=${K:-8} P=${P:-1} RATE=${RATE:-10000} DURATION=${DURATION:-20} DER=${DER:-both}
 MEMORY=${MEMORY:-64M} GETS=${GETS:-20000} GET_RATE=${GET_RATE:-5000} FLEET=${FLEET:-160}
-OUT=${OUT:-bench/out/fleet_scale}
+OUT=${OUT:-bench/out/fleet_scale} SUBSCRIBE=${SUBSCRIBE:-sessions}
+[ "$SUBSCRIBE" = removals ] && SINKS=0 # nothing is published to fan out
 BIN=target/release/examples/fleet_scale
 command -v redis-server >/dev/null || { echo "fleet_scale: no redis-server" >&2; exit 2; }
 nice -n 10 cargo build --release --locked --example fleet_scale 2>&1 | tail -1
@@ -62,7 +64,8 @@ for _ in $(seq 20); do
     REDIS_PORT=
 done
 [ -n "$REDIS_PORT" ] || { echo "fleet_scale: redis-server did not start" >&2; exit 1; }
-export SESSCACHE_FLEET=redis://127.0.0.1:$REDIS_PORT SESSCACHE_FLEET_KEY_FILE=$TMP/fleet.key SESSCACHE_FLEET_MEMORY=$MEMORY
+export SESSCACHE_FLEET=redis://127.0.0.1:$REDIS_PORT SESSCACHE_FLEET_KEY_FILE=$TMP/fleet.key SESSCACHE_FLEET_MEMORY=$MEMORY \
+    SESSCACHE_FLEET_SUBSCRIBE=$SUBSCRIBE
 info() { redis-cli -p "$REDIS_PORT" info "$1" | tr -d '\r' >"$OUT/$2"; }
 
 # Subscribers first, listening long enough to hear every publisher out.
@@ -73,7 +76,7 @@ for i in $(seq "$K"); do
     PIDS+=($!)
 done
 for _ in $(seq 100); do
-    n=$(redis-cli -p "$REDIS_PORT" pubsub numsub sesscache:sessions | tail -1)
+    n=$(redis-cli -p "$REDIS_PORT" pubsub numsub sesscache:removals | tail -1)
     [ "$n" = "$K" ] && break
     sleep 0.1
 done
@@ -119,4 +122,4 @@ if [ "${SINKS:-64}" -gt 0 ]; then
     info all after-sink.info
 fi
 
-python3 bench/fleet_scale.py summary "$OUT" "$K" "$P" "$RATE" "$DURATION" "$FLEET" "$MEMORY" | tee "$OUT/summary.txt"
+python3 bench/fleet_scale.py summary "$OUT" "$K" "$P" "$RATE" "$DURATION" "$FLEET" "$MEMORY" "$SUBSCRIBE" | tee "$OUT/summary.txt"
