@@ -4,6 +4,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ring;
+
 use std::sync::Arc;
 
 use crate::engine::Remote;
