@@ -4,7 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod keys;
 pub mod ring;
+pub mod seal;
 
 use std::sync::Arc;
 
