@@ -8,8 +8,17 @@
 //! handshake. Periods are aligned on the epoch (a ring made at `t` is current from
 //! `t - t % period`), so that processes rotating on their own keep the same schedule.
 //!
-//! Key bytes live only here and in the ring's Redis copy, sealed (`fleet::seal`); they are
-//! zeroized on drop and never printed.
+//! A ring's version is the number of its current period since the epoch (`since / period`), so
+//! every process names the same period alike. In Redis (`<prefix>tickets`) the fleet keeps one
+//! ring, sealed under the fleet key (`seal`); `reconcile` says what a process does with it: a
+//! ring as new as its own replaces it (Redis decides between two rings of one period), an
+//! older one or none is replaced by its own through an atomic compare-and-set, so two
+//! processes racing to rotate leave one ring. Rotating locally when due is always safe: the
+//! new current key is the old `next`, which every process already had; only the fresh `next`
+//! differs until the processes agree, well before anything is sealed under it.
+//!
+//! Key bytes live only here and in the ring's Redis copy, sealed; they are zeroized on drop
+//! and never printed.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +27,10 @@ use std::sync::Arc;
 use once_cell::sync::OnceCell;
 use parking_lot::{Mutex, RwLock};
 use zeroize::Zeroize;
+
+use super::keys::Keys;
+use super::seal::{Rejected, SealError};
+use crate::engine::SessionKey;
 
 /// libssl's ticket key name length (TLSEXT_KEYNAME_LENGTH).
 pub const NAME_LEN: usize = 16;
@@ -79,7 +92,7 @@ pub enum Slot {
 /// One version of the ring.
 #[derive(Clone, Debug)]
 pub struct Ring {
-    /// 1 for a ring drawn from nothing, +1 at every rotation.
+    /// The number of the period `current` serves (`since / period`), +1 at every rotation.
     pub version: u64,
     /// When `current` became current (seconds since the epoch, a multiple of the period).
     pub since: i64,
@@ -91,9 +104,10 @@ pub struct Ring {
 impl Ring {
     /// A ring of three new keys, current from the start of the period `now` is in.
     pub fn fresh(now: i64, period: i64) -> Result<Ring, getrandom::Error> {
+        let since = now - now.rem_euclid(period);
         Ok(Ring {
-            version: 1,
-            since: now - now.rem_euclid(period),
+            version: (since / period).max(0) as u64,
+            since,
             previous: TicketKey::random()?,
             current: TicketKey::random()?,
             next: TicketKey::random()?,
@@ -139,6 +153,12 @@ impl Ring {
         Ok(Some((ring, dropped)))
     }
 
+    /// Whether both rings hold the same three keys.
+    pub fn same_keys(&self, other: &Ring) -> bool {
+        let secrets = |r: &Ring| [&r.previous, &r.current, &r.next].map(|k| (k.name, k.aes, k.hmac));
+        secrets(self) == secrets(other)
+    }
+
     /// The key named `name`, and which of the three it is.
     pub fn find(&self, name: &[u8]) -> Option<(&TicketKey, Slot)> {
         [(&self.current, Slot::Current), (&self.previous, Slot::Previous), (&self.next, Slot::Next)]
@@ -154,6 +174,8 @@ pub struct TicketCounters {
     pub ring_version: u64,
     /// Rotations this process made or picked up.
     pub rotations: u64,
+    /// Rings taken from the fleet (Redis) in place of this process's own.
+    pub fetched: u64,
     /// Tickets sealed under `current`.
     pub issued: u64,
     /// Tickets opened with `current` or `next`.
@@ -175,6 +197,7 @@ pub struct Keyring {
     /// Names of keys the ring dropped, newest last.
     retired: Mutex<VecDeque<[u8; NAME_LEN]>>,
     rotations: AtomicU64,
+    fetched: AtomicU64,
     issued: AtomicU64,
     opened: AtomicU64,
     opened_previous: AtomicU64,
@@ -192,6 +215,7 @@ impl Keyring {
             ring: RwLock::new(Arc::new(Ring::fresh(now, period)?)),
             retired: Mutex::new(VecDeque::new()),
             rotations: AtomicU64::new(0),
+            fetched: AtomicU64::new(0),
             issued: AtomicU64::new(0),
             opened: AtomicU64::new(0),
             opened_previous: AtomicU64::new(0),
@@ -227,10 +251,11 @@ impl Keyring {
         Arc::clone(&slot)
     }
 
-    /// Takes a ring that another process made (from Redis) if it is newer than ours.
+    /// Takes the fleet's ring (from Redis) if it is newer than ours, or of the same period but
+    /// other keys: between two rings of one period, the one Redis kept wins.
     pub fn adopt(&self, ring: Ring) -> bool {
         let mut slot = self.ring.write();
-        if ring.version <= slot.version {
+        if ring.version < slot.version || (ring.version == slot.version && ring.same_keys(&slot)) {
             return false;
         }
         let kept = [&ring.previous.name, &ring.current.name, &ring.next.name];
@@ -241,6 +266,7 @@ impl Keyring {
         self.rotations.fetch_add(ring.version - slot.version, Ordering::Relaxed);
         self.retire(dropped);
         *slot = Arc::new(ring);
+        self.fetched.fetch_add(1, Ordering::Relaxed);
         true
     }
 
@@ -280,6 +306,7 @@ impl Keyring {
         TicketCounters {
             ring_version: self.ring.read().version,
             rotations: load(&self.rotations),
+            fetched: load(&self.fetched),
             issued: load(&self.issued),
             opened: load(&self.opened),
             opened_previous: load(&self.opened_previous),
@@ -305,6 +332,130 @@ pub fn rotate_period_from_env() -> i64 {
             );
             DEFAULT_ROTATE_SECS
         }
+    }
+}
+
+// ---- the ring in Redis ----
+
+/// The ring's bytes before sealing: magic, version, since, period, then previous, current and
+/// next as name, AES key, HMAC key.
+const RING_MAGIC: &[u8; 4] = b"SCT1";
+const KEY_BYTES: usize = NAME_LEN + 2 * KEY_LEN;
+pub const RING_BYTES: usize = RING_MAGIC.len() + 3 * 8 + 3 * KEY_BYTES;
+/// What the sealed envelope carries where a session's key would be: a version no TLS session
+/// has and a fixed id, checked on opening (the Redis name is bound in too).
+const RING_SEAL_VERSION: i32 = 0x5449_434b; // "TICK"
+const RING_SEAL_ID: &[u8] = b"sesscache ticket key ring";
+
+/// The Redis key of the fleet's ring.
+pub fn redis_name(prefix: &str) -> String {
+    format!("{prefix}tickets")
+}
+
+/// Why a ring from Redis was not taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RingRejected {
+    /// The envelope did not open (`seal::Rejected`'s reason).
+    Sealed(Rejected),
+    /// It opened, but holds a session or another layout.
+    Malformed,
+    /// Another rotation period: the fleet's processes disagree on SESSCACHE_FLEET_TICKET_ROTATE.
+    Period { theirs: i64, ours: i64 },
+}
+
+impl std::fmt::Display for RingRejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RingRejected::Sealed(why) => write!(f, "the ticket key ring in Redis does not open ({why})"),
+            RingRejected::Malformed => write!(f, "the ticket key ring in Redis is not one"),
+            RingRejected::Period { theirs, ours } => write!(
+                f,
+                "the ticket key ring in Redis rotates every {theirs} s, this process every {ours} s (SESSCACHE_FLEET_TICKET_ROTATE must be the same fleet-wide)"
+            ),
+        }
+    }
+}
+
+impl Ring {
+    fn encode(&self, period: i64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(RING_BYTES);
+        out.extend_from_slice(RING_MAGIC);
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out.extend_from_slice(&self.since.to_be_bytes());
+        out.extend_from_slice(&period.to_be_bytes());
+        for key in [&self.previous, &self.current, &self.next] {
+            out.extend_from_slice(&key.name);
+            out.extend_from_slice(&key.aes);
+            out.extend_from_slice(&key.hmac);
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8], period: i64) -> Result<Ring, RingRejected> {
+        if bytes.len() != RING_BYTES || bytes[..4] != RING_MAGIC[..] {
+            return Err(RingRejected::Malformed);
+        }
+        let word = |i: usize| <[u8; 8]>::try_from(&bytes[4 + 8 * i..12 + 8 * i]).expect("8 bytes");
+        let (version, since, theirs) =
+            (u64::from_be_bytes(word(0)), i64::from_be_bytes(word(1)), i64::from_be_bytes(word(2)));
+        if theirs != period {
+            return Err(RingRejected::Period { theirs, ours: period });
+        }
+        if since < 0 || since.checked_rem(period) != Some(0) || since / period != version as i64 {
+            return Err(RingRejected::Malformed);
+        }
+        let key = |i: usize| {
+            let at = &bytes[28 + i * KEY_BYTES..28 + (i + 1) * KEY_BYTES];
+            TicketKey {
+                name: at[..NAME_LEN].try_into().expect("16 bytes"),
+                aes: at[NAME_LEN..NAME_LEN + KEY_LEN].try_into().expect("32 bytes"),
+                hmac: at[NAME_LEN + KEY_LEN..].try_into().expect("32 bytes"),
+            }
+        };
+        Ok(Ring { version, since, previous: key(0), current: key(1), next: key(2) })
+    }
+
+    /// The ring sealed under the fleet key for the Redis name `name`, valid until its newest
+    /// key ages out.
+    pub fn seal(&self, keys: &Keys, name: &str, period: i64) -> Result<Vec<u8>, SealError> {
+        let marker = SessionKey::new(RING_SEAL_VERSION, RING_SEAL_ID).expect("a short id");
+        let mut plain = self.encode(period);
+        let sealed = keys.seal(name, &marker, self.since.saturating_add(3 * period), &plain);
+        plain.zeroize();
+        sealed
+    }
+
+    /// The ring sealed in `blob`, read from the Redis name `name`.
+    pub fn open(keys: &Keys, name: &str, blob: &[u8], period: i64) -> Result<Ring, RingRejected> {
+        let mut opened = keys.open(name, blob).map_err(RingRejected::Sealed)?;
+        let ring = if opened.key.version() == RING_SEAL_VERSION && opened.key.id() == RING_SEAL_ID {
+            Ring::decode(&opened.der, period)
+        } else {
+            Err(RingRejected::Malformed)
+        };
+        opened.der.zeroize();
+        ring
+    }
+}
+
+/// What a process does with its ring (`local`) and the fleet's (`remote`, None when Redis has
+/// none).
+#[derive(Debug)]
+pub enum Step {
+    /// Take the fleet's ring (boxed: key material is moved once, not copied around).
+    Adopt(Box<Ring>),
+    /// Offer ours with a compare-and-set that succeeds only where Redis holds an older one.
+    Propose,
+    /// They are the same.
+    Nothing,
+}
+
+pub fn reconcile(local: &Ring, remote: Option<Ring>) -> Step {
+    match remote {
+        None => Step::Propose,
+        Some(remote) if remote.version < local.version => Step::Propose,
+        Some(remote) if remote.version == local.version && remote.same_keys(local) => Step::Nothing,
+        Some(remote) => Step::Adopt(Box::new(remote)),
     }
 }
 
@@ -343,7 +494,7 @@ mod tests {
         let a = Ring::fresh(7_205, 3600).unwrap();
         let b = Ring::fresh(7_205, 3600).unwrap();
         assert_eq!(a.since, 7_200);
-        assert_eq!(a.version, 1);
+        assert_eq!(a.version, 2);
         assert_ne!(a.current.name, b.current.name);
         assert_ne!(a.current.aes, b.current.aes);
         assert_ne!(a.current.aes, a.current.hmac);
@@ -355,7 +506,7 @@ mod tests {
     fn rotation_shifts_the_keys_and_draws_a_new_next() {
         let ring = Ring::fresh(0, 10).unwrap();
         let (rotated, dropped) = ring.catch_up(10, 10).unwrap().unwrap();
-        assert_eq!(rotated.version, 2);
+        assert_eq!(rotated.version, 1);
         assert_eq!(rotated.since, 10);
         assert_eq!(rotated.previous.name, ring.current.name);
         assert_eq!(rotated.current.name, ring.next.name);
@@ -368,7 +519,7 @@ mod tests {
     fn catching_up_many_periods_replaces_every_key_once_and_keeps_the_schedule() {
         let ring = Ring::fresh(0, 10).unwrap();
         let (rotated, dropped) = ring.catch_up(105, 10).unwrap().unwrap();
-        assert_eq!(rotated.version, 11);
+        assert_eq!(rotated.version, 10);
         assert_eq!(rotated.since, 100);
         assert_eq!(dropped.len(), 3);
         for name in names(&ring) {
@@ -400,7 +551,7 @@ mod tests {
         keyring.note_refused(&sealed_under);
         keyring.note_refused(&[7u8; NAME_LEN]);
         let c = keyring.counters();
-        assert_eq!((c.ring_version, c.rotations), (3, 2));
+        assert_eq!((c.ring_version, c.rotations), (2, 2));
         assert_eq!((c.opened_previous, c.refused_aged_out, c.refused_unknown), (1, 1, 1));
     }
 
@@ -412,9 +563,71 @@ mod tests {
         assert!(keyring.adopt(theirs.clone()));
         assert_eq!(keyring.ring(0).current.name, theirs.current.name);
         assert!(!keyring.adopt((*ours).clone()));
+        assert!(!keyring.adopt(theirs.clone()), "the same ring again changes nothing");
         keyring.note_refused(&ours.previous.name);
         assert_eq!(keyring.counters().refused_aged_out, 1);
+        assert_eq!((keyring.counters().rotations, keyring.counters().fetched), (1, 1));
+        // Two rings of one period: the fleet's replaces ours.
+        let same_period = Ring { next: TicketKey::random().unwrap(), ..theirs.clone() };
+        assert!(keyring.adopt(same_period.clone()));
+        assert!(keyring.ring(0).same_keys(&same_period));
         assert_eq!(keyring.counters().rotations, 1);
+    }
+
+    const FLEET_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    const OTHER_KEY: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+
+    #[test]
+    fn a_sealed_ring_opens_under_the_fleet_key_only_and_holds_no_key_in_the_clear() {
+        let keys = Keys::parse(FLEET_KEY).unwrap();
+        let ring = Ring::fresh(36_000, 3600).unwrap();
+        let name = redis_name("sesscache:");
+        let blob = ring.seal(&keys, &name, 3600).unwrap();
+        assert!(Ring::open(&keys, &name, &blob, 3600).unwrap().same_keys(&ring));
+        for secret in [&ring.previous, &ring.current, &ring.next].iter().flat_map(|k| [&k.aes[..], &k.hmac[..]]) {
+            assert!(!blob.windows(secret.len()).any(|w| w == secret));
+        }
+        let other = Keys::parse(OTHER_KEY).unwrap();
+        assert_eq!(Ring::open(&other, &name, &blob, 3600).unwrap_err(), RingRejected::Sealed(Rejected::UnknownKey));
+        assert_eq!(
+            Ring::open(&keys, "elsewhere:tickets", &blob, 3600).unwrap_err(),
+            RingRejected::Sealed(Rejected::Forged)
+        );
+        let mut tampered = blob.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert_eq!(Ring::open(&keys, &name, &tampered, 3600).unwrap_err(), RingRejected::Sealed(Rejected::Forged));
+        assert!(matches!(Ring::open(&keys, &name, &blob[..10], 3600), Err(RingRejected::Sealed(_))));
+        assert_eq!(Ring::open(&keys, &name, &blob, 60).unwrap_err(), RingRejected::Period { theirs: 3600, ours: 60 });
+    }
+
+    #[test]
+    fn a_session_blob_under_the_rings_name_is_not_a_ring() {
+        let keys = Keys::parse(FLEET_KEY).unwrap();
+        let name = redis_name("sesscache:");
+        let session = SessionKey::new(0x0304, &[1; 32]).unwrap();
+        let blob = keys.seal(&name, &session, 1 << 40, &[0x30; RING_BYTES]).unwrap();
+        assert_eq!(Ring::open(&keys, &name, &blob, 3600).unwrap_err(), RingRejected::Malformed);
+        // The marker with the wrong layout, or an inconsistent version.
+        let marker = SessionKey::new(RING_SEAL_VERSION, RING_SEAL_ID).unwrap();
+        let short = keys.seal(&name, &marker, 1 << 40, &[0; 10]).unwrap();
+        assert_eq!(Ring::open(&keys, &name, &short, 3600).unwrap_err(), RingRejected::Malformed);
+        let mut ring = Ring::fresh(36_000, 3600).unwrap();
+        ring.version += 1;
+        let lying = ring.seal(&keys, &name, 3600).unwrap();
+        assert_eq!(Ring::open(&keys, &name, &lying, 3600).unwrap_err(), RingRejected::Malformed);
+    }
+
+    #[test]
+    fn reconcile_keeps_one_ring_per_period_the_one_redis_holds() {
+        let ours = Ring::fresh(36_000, 3600).unwrap();
+        assert!(matches!(reconcile(&ours, None), Step::Propose));
+        let older = Ring::fresh(32_400, 3600).unwrap();
+        assert!(matches!(reconcile(&ours, Some(older)), Step::Propose));
+        assert!(matches!(reconcile(&ours, Some(ours.clone())), Step::Nothing));
+        let same_period = Ring { next: TicketKey::random().unwrap(), ..ours.clone() };
+        assert!(matches!(reconcile(&ours, Some(same_period)), Step::Adopt(_)));
+        let newer = ours.rotated().unwrap();
+        assert!(matches!(reconcile(&ours, Some(newer)), Step::Adopt(r) if r.version == ours.version + 1));
     }
 
     #[test]
