@@ -6,6 +6,7 @@
 
 pub mod keys;
 pub mod ring;
+pub mod ring_sync;
 pub mod seal;
 
 use std::sync::Arc;

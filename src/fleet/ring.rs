@@ -176,6 +176,10 @@ pub struct TicketCounters {
     pub rotations: u64,
     /// Rings taken from the fleet (Redis) in place of this process's own.
     pub fetched: u64,
+    /// Rings of this process's that became the fleet's (stored in Redis).
+    pub published: u64,
+    /// Rings in Redis this process could not open (tampered, another fleet key, garbage).
+    pub ring_rejected: u64,
     /// Tickets sealed under `current`.
     pub issued: u64,
     /// Tickets opened with `current` or `next`.
@@ -198,6 +202,8 @@ pub struct Keyring {
     retired: Mutex<VecDeque<[u8; NAME_LEN]>>,
     rotations: AtomicU64,
     fetched: AtomicU64,
+    published: AtomicU64,
+    ring_rejected: AtomicU64,
     issued: AtomicU64,
     opened: AtomicU64,
     opened_previous: AtomicU64,
@@ -216,6 +222,8 @@ impl Keyring {
             retired: Mutex::new(VecDeque::new()),
             rotations: AtomicU64::new(0),
             fetched: AtomicU64::new(0),
+            published: AtomicU64::new(0),
+            ring_rejected: AtomicU64::new(0),
             issued: AtomicU64::new(0),
             opened: AtomicU64::new(0),
             opened_previous: AtomicU64::new(0),
@@ -280,6 +288,16 @@ impl Keyring {
         }
     }
 
+    /// This process's ring was stored in Redis.
+    pub fn note_published(&self) {
+        self.published.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Redis held a ring this process could not open.
+    pub fn note_ring_rejected(&self) {
+        self.ring_rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A ticket was sealed under the current key.
     pub fn note_issued(&self) {
         self.issued.fetch_add(1, Ordering::Relaxed);
@@ -307,6 +325,8 @@ impl Keyring {
             ring_version: self.ring.read().version,
             rotations: load(&self.rotations),
             fetched: load(&self.fetched),
+            published: load(&self.published),
+            ring_rejected: load(&self.ring_rejected),
             issued: load(&self.issued),
             opened: load(&self.opened),
             opened_previous: load(&self.opened_previous),
