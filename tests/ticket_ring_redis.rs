@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use sesscache::fleet::keys::Keys;
 use sesscache::fleet::ring::{redis_name, Keyring, RingRejected};
-use sesscache::fleet::ring_sync::{sync_once, Outcome};
+use sesscache::fleet::ring_sync::{spawn, sync_once, Outcome, RingHome};
 use sesscache::fleet::seal::Rejected;
 
 const FLEET_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -190,4 +190,71 @@ fn garbage_in_redis_is_refused_and_replaced_and_no_key_is_in_the_clear() {
     );
     assert!(a.ring(T0 + PERIOD).same_keys(&own));
     assert_eq!(a.counters().ring_rejected, 2);
+}
+
+struct TestHome {
+    keys: Keys,
+    client: redis::Client,
+}
+
+impl RingHome for TestHome {
+    fn keys(&self) -> &Keys {
+        &self.keys
+    }
+    fn prefix(&self) -> &str {
+        PREFIX
+    }
+    fn connect(&self) -> redis::RedisResult<Box<dyn redis::ConnectionLike + Send>> {
+        let con = self.client.get_connection_with_timeout(Duration::from_millis(500))?;
+        con.set_read_timeout(Some(Duration::from_millis(500)))?;
+        Ok(Box::new(con))
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// Polls `f` every 50 ms for at most `secs` seconds.
+fn within(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+#[test]
+fn every_process_picks_up_each_rotation_within_seconds_and_rotates_alone_without_redis() {
+    let Some(redis) = Redis::start("threads") else { return };
+    let period = 2;
+    let home: Arc<dyn RingHome> = Arc::new(TestHome {
+        keys: keys(),
+        client: redis::Client::open(format!("redis://127.0.0.1:{}/", redis.port)).unwrap(),
+    });
+    let a: &'static Keyring = Box::leak(Box::new(Keyring::new(unix_now(), period).unwrap()));
+    let b: &'static Keyring = Box::leak(Box::new(Keyring::new(unix_now(), period).unwrap()));
+    let (sa, sb) = (spawn(home.clone(), a).unwrap(), spawn(home.clone(), b).unwrap());
+    let agree = || {
+        let now = unix_now();
+        a.ring(now).same_keys(&b.ring(now))
+    };
+    assert!(within(5, agree), "the two processes share one ring within seconds");
+    let v = a.ring(unix_now()).version;
+    assert!(
+        within(3 * period as u64 + 3, || agree() && a.ring(unix_now()).version >= v + 2),
+        "two rotations later they still share one ring"
+    );
+    // Redis goes away: each rotates on its own.
+    drop(redis);
+    let v = a.ring(unix_now()).version.max(b.ring(unix_now()).version);
+    assert!(within(2 * period as u64 + 2, || {
+        let now = unix_now();
+        a.ring(now).version > v && b.ring(now).version > v
+    }));
+    sa.stop();
+    sb.stop();
 }

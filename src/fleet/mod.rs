@@ -17,3 +17,9 @@ use crate::engine::Remote;
 pub fn remote() -> Option<Arc<dyn Remote>> {
     None
 }
+
+/// Where the process's ticket key ring lives in the fleet (its Redis, the fleet key); None
+/// while the fleet is off, and then the ring is this process's alone.
+pub fn ring_home() -> Option<Arc<dyn ring_sync::RingHome>> {
+    None
+}

@@ -11,12 +11,14 @@
 
 #![forbid(unsafe_code)]
 
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{ConnectionLike, RedisResult};
 
 use super::keys::Keys;
-use super::ring::{reconcile, redis_name, Keyring, Ring, RingRejected, Step};
+use super::ring::{self, reconcile, redis_name, Keyring, Ring, RingRejected, Step};
 
 /// How often a process compares its ring with the fleet's.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -98,4 +100,101 @@ pub fn sync_once(
         }
     };
     Ok(rejected.map_or(outcome, Outcome::Rejected))
+}
+
+/// Where the ring lives: the fleet key, the prefix of its Redis names and a way to connect.
+pub trait RingHome: Send + Sync {
+    fn keys(&self) -> &Keys;
+    fn prefix(&self) -> &str;
+    /// A connection with the fleet's connect and command timeouts.
+    fn connect(&self) -> RedisResult<Box<dyn ConnectionLike + Send>>;
+}
+
+/// Seconds since the epoch.
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Seconds between two log lines.
+const LOG_EVERY_SECS: i64 = 60;
+
+/// One thread's rounds: connect (again after any error), `sync_once` every `POLL`, until
+/// `stop`. Errors are said on stderr at most once a minute, with no key or ring byte.
+pub fn run(home: &dyn RingHome, keyring: &Keyring, stop: &AtomicBool) {
+    let mut con: Option<Box<dyn ConnectionLike + Send>> = None;
+    let logged_at = AtomicU64::new(0);
+    let say = |what: &str| {
+        let t = now();
+        if t - logged_at.load(Ordering::Relaxed) as i64 >= LOG_EVERY_SECS {
+            logged_at.store(t as u64, Ordering::Relaxed);
+            eprintln!("sesscache: fleet: ticket key ring: {what}");
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        if con.is_none() {
+            match home.connect() {
+                Ok(c) => con = Some(c),
+                Err(e) => say(&format!("Redis unreachable ({e}); rotating locally")),
+            }
+        }
+        if let Some(c) = con.as_mut() {
+            match sync_once(c.as_mut(), keyring, home.keys(), home.prefix(), now()) {
+                Ok(Outcome::Rejected(why)) => say(&why.to_string()),
+                Ok(_) => {}
+                Err(e) => {
+                    say(&format!("Redis failed ({e}); rotating locally"));
+                    con = None;
+                }
+            }
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// A ring thread started by `spawn`; stopping it ends the thread at its next round.
+pub struct Syncer {
+    stop: Arc<AtomicBool>,
+}
+
+impl Syncer {
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A thread running `run` for `keyring`, with every signal blocked; never joined.
+pub fn spawn(home: Arc<dyn RingHome>, keyring: &'static Keyring) -> std::io::Result<Syncer> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    std::thread::Builder::new().name("sesscache-fleet-ring".into()).spawn(move || {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(home.as_ref(), keyring, &flag))).is_err() {
+            eprintln!("sesscache: fleet: the ticket key ring's thread failed; rotating locally");
+        }
+    })?;
+    Ok(Syncer { stop })
+}
+
+/// The process whose ring thread runs (0: none yet); a forked child differs and starts its own.
+static RUNNING_IN: AtomicU32 = AtomicU32::new(0);
+
+/// The process's keyring, its thread started in this process if `home` is given. `first`
+/// (at a context's creation, never in a handshake): one round first, on this thread, bounded by
+/// the connection's timeouts, so that the process seals under the fleet's ring from its first
+/// ticket on.
+pub fn keyring(home: Option<Arc<dyn RingHome>>, first: bool) -> Option<&'static Keyring> {
+    let keyring = ring::process(now())?;
+    let pid = std::process::id();
+    let Some(home) = home else { return Some(keyring) };
+    if RUNNING_IN.load(Ordering::Relaxed) == pid || RUNNING_IN.swap(pid, Ordering::AcqRel) == pid {
+        return Some(keyring);
+    }
+    if first {
+        if let Ok(mut con) = home.connect() {
+            let _ = sync_once(con.as_mut(), keyring, home.keys(), home.prefix(), now());
+        }
+    }
+    if let Err(e) = spawn(home, keyring) {
+        eprintln!("sesscache: fleet: no thread for the ticket key ring ({e}); rotating locally");
+    }
+    Some(keyring)
 }

@@ -105,7 +105,8 @@ impl CtxTickets {
         libctx: *mut OSSL_LIB_CTX,
         propq: *const c_char,
     ) {
-        if !enabled() || ring::process(now()).is_none() {
+        // A context's creation (never a handshake) may wait once for the fleet's ring.
+        if !enabled() || keyring(true).is_none() {
             return;
         }
         let real = &rt.real;
@@ -150,6 +151,11 @@ impl Drop for CtxTickets {
             unsafe { (rt.real.EVP_CIPHER_free)(cipher) };
         }
     }
+}
+
+/// The process's key ring, synced with the fleet's by a thread started in this process.
+fn keyring(first: bool) -> Option<&'static ring::Keyring> {
+    crate::fleet::ring_sync::keyring(crate::fleet::ring_home(), first)
 }
 
 // ---- the application's own ticket handling (the exports) ----
@@ -242,7 +248,7 @@ unsafe extern "C" fn on_ticket_key(
             return unsafe { libssl_keys(&keys, st.real_ctx(), name, iv, sealing) };
         }
         let now = now();
-        let keyring = ring::process(now)?;
+        let keyring = keyring(false)?;
         let ring = keyring.ring(now);
         if sealing {
             getrandom::fill(iv).ok()?;
