@@ -195,7 +195,12 @@ impl fmt::Display for Keys {
 /// others (a key readable by others lets them read every session; writable, plant their own).
 pub fn mode_warning(mode: u32) -> Option<String> {
     let mode = mode & 0o7777;
-    (mode & 0o077 != 0).then(|| format!("mode {mode:04o}: open to group or others; chmod 600"))
+    let granted: Vec<&str> = [(0o044, "readable"), (0o022, "writable"), (0o011, "executable")]
+        .into_iter()
+        .filter(|&(bits, _)| mode & bits != 0)
+        .map(|(_, what)| what)
+        .collect();
+    (!granted.is_empty()).then(|| format!("mode {mode:04o}: {} by group or others; chmod 600", granted.join(" and ")))
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -304,6 +309,13 @@ pub(super) mod tests {
             let warning = mode_warning(open).unwrap_or_default();
             assert!(warning.contains(&format!("{open:04o}")), "{open:o}: {warning:?}");
         }
+        assert_eq!(mode_warning(0o100644).unwrap(), "mode 0644: readable by group or others; chmod 600");
+        assert_eq!(mode_warning(0o620).unwrap(), "mode 0620: writable by group or others; chmod 600");
+        assert_eq!(mode_warning(0o601).unwrap(), "mode 0601: executable by group or others; chmod 600");
+        assert_eq!(
+            mode_warning(0o777).unwrap(),
+            "mode 0777: readable and writable and executable by group or others; chmod 600"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod keys;
+pub mod mirror;
 pub mod ring;
 pub mod ring_sync;
 pub mod seal;

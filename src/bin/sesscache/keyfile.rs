@@ -1,14 +1,14 @@
 //! Fleet key files (SESSCACHE_FLEET_KEY_FILE, issue 11): one key a line, 64 hex digits (32
 //! bytes); the first line seals, every line opens. `keygen` writes a file of one fresh key;
-//! `check` reads one and says whether it is well formed and private.
+//! `check` reads one through the library's own loader (`sesscache::fleet::keys`), so it says
+//! exactly what the fleet will say, and adds what only a command can check (the owner).
 
 use std::fs::OpenOptions;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-/// A key's bytes; as hex, twice as many digits.
-pub const KEY_BYTES: usize = 32;
+use sesscache::fleet::keys::{Keys, KEY_BYTES};
 
 /// What `check` found in a key file that does not stop it from being used.
 #[derive(Debug, Default, PartialEq)]
@@ -21,7 +21,7 @@ pub struct KeyFileReport {
 /// Writes one fresh key to `path`, created with mode 0600; an existing file is never touched.
 pub fn generate(path: &Path) -> Result<(), String> {
     let mut key = [0u8; KEY_BYTES];
-    fill_random(&mut key).map_err(|e| format!("no randomness from the kernel: {e}"))?;
+    getrandom::fill(&mut key).map_err(|e| format!("no randomness from the kernel: {e}"))?;
     let line = key_line(&key);
     key.fill(0);
     let mut file =
@@ -49,79 +49,21 @@ pub fn key_line(key: &[u8; KEY_BYTES]) -> String {
     s
 }
 
-/// getrandom(2), or /dev/urandom on a kernel without it.
-fn fill_random(buf: &mut [u8]) -> std::io::Result<()> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let rest = &mut buf[filled..];
-        // SAFETY: writes at most rest.len() bytes into rest.
-        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if n > 0 {
-            filled += n as usize;
-            continue;
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::ENOSYS) => return std::fs::File::open("/dev/urandom")?.read_exact(buf),
-            _ => return Err(err),
-        }
-    }
-    Ok(())
-}
-
 /// Reads and judges a key file: an error when it cannot be used at all, warnings when it can
 /// but should not be as it is.
 pub fn check_file(path: &Path) -> Result<KeyFileReport, String> {
+    let (keys, warnings) = Keys::load(path)?;
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!("{}: not a regular file", path.display()));
-    }
-    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let keys = check_text(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mode = meta.mode() & 0o7777;
-    let mut warnings = mode_warnings(mode);
+    // The loader names the file in each warning; `check` names it once per line itself.
+    let named = format!("{}: ", path.display());
+    let mut warnings: Vec<String> =
+        warnings.into_iter().map(|w| w.strip_prefix(&named).map(str::to_string).unwrap_or(w)).collect();
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
     if meta.uid() != me && meta.uid() != 0 {
         warnings.push(format!("owned by uid {}, neither this user ({me}) nor root", meta.uid()));
     }
-    Ok(KeyFileReport { keys, mode, warnings })
-}
-
-/// The number of keys in a key file's text, or what is wrong with it.
-pub fn check_text(text: &[u8]) -> Result<usize, String> {
-    if text.is_empty() {
-        return Err("empty: no key".into());
-    }
-    let body = text.strip_suffix(b"\n").unwrap_or(text);
-    let mut keys = 0;
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let n = i + 1;
-        if line.is_empty() {
-            return Err(format!("line {n} is empty"));
-        }
-        if line.len() != 2 * KEY_BYTES {
-            return Err(format!("line {n} has {} characters; a key is {} hex digits", line.len(), 2 * KEY_BYTES));
-        }
-        if let Some(bad) = line.iter().position(|b| !b.is_ascii_hexdigit()) {
-            return Err(format!("line {n}, column {}: not a hex digit", bad + 1));
-        }
-        keys += 1;
-    }
-    Ok(keys)
-}
-
-/// What is wrong with a key file's permission bits.
-pub fn mode_warnings(mode: u32) -> Vec<String> {
-    let mut warnings = Vec::new();
-    if mode & 0o044 != 0 {
-        warnings.push(format!("mode {mode:04o}: readable by group or others; chmod 600"));
-    }
-    if mode & 0o022 != 0 {
-        warnings.push(format!("mode {mode:04o}: writable by group or others; chmod 600"));
-    }
-    warnings
+    Ok(KeyFileReport { keys: keys.len(), mode: meta.mode() & 0o7777, warnings })
 }
 
 #[cfg(test)]
@@ -139,47 +81,7 @@ mod tests {
         assert_eq!(line.len(), 65);
         assert!(line.starts_with("ab00"));
         assert!(line.ends_with("01\n"));
-        assert_eq!(check_text(line.as_bytes()), Ok(1));
-    }
-
-    #[test]
-    fn well_formed_files() {
-        assert_eq!(check_text(KEY.as_bytes()), Ok(1));
-        assert_eq!(check_text(format!("{KEY}\n").as_bytes()), Ok(1));
-        assert_eq!(check_text(format!("{KEY}\n{}\n", KEY.to_lowercase()).as_bytes()), Ok(2));
-    }
-
-    #[test]
-    fn malformed_files() {
-        let short = &KEY[..63];
-        let long = format!("{KEY}0");
-        let not_hex = format!("{}g", &KEY[..63]);
-        for (text, says) in [
-            (String::new(), "empty"),
-            ("\n".to_string(), "line 1 is empty"),
-            (format!("{KEY}\n\n"), "line 2 is empty"),
-            (format!("{KEY}\n\n{KEY}\n"), "line 2 is empty"),
-            (format!("{short}\n"), "63 characters"),
-            (format!("{long}\n"), "65 characters"),
-            (format!("{not_hex}\n"), "line 1, column 64"),
-            (format!("{KEY}\r\n"), "65 characters"),
-            (format!(" {KEY}\n"), "65 characters"),
-            (format!("{KEY}\n{short}"), "line 2 has 63"),
-        ] {
-            let got = check_text(text.as_bytes());
-            assert!(matches!(&got, Err(e) if e.contains(says)), "{text:?} gave {got:?}, not {says:?}");
-        }
-    }
-
-    #[test]
-    fn modes() {
-        assert!(mode_warnings(0o600).is_empty());
-        assert!(mode_warnings(0o400).is_empty());
-        assert_eq!(mode_warnings(0o640).len(), 1);
-        assert_eq!(mode_warnings(0o604).len(), 1);
-        assert_eq!(mode_warnings(0o620).len(), 1);
-        assert_eq!(mode_warnings(0o666).len(), 2);
-        assert!(mode_warnings(0o644)[0].contains("0644"));
+        assert_eq!(Keys::parse(&line).map(|k| k.len()), Ok(1));
     }
 
     fn scratch(name: &str) -> std::path::PathBuf {
@@ -221,7 +123,13 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let report = check_file(&path).unwrap();
         assert_eq!(report.keys, 1);
-        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        assert_eq!(report.warnings, ["mode 0644: readable by group or others; chmod 600"]);
+        // The fleet's own parser: comments and blank lines are fine, a bad line is named.
+        std::fs::write(&path, format!("# rotated in December\n\n{KEY}\n{}\n", KEY.replace('0', "1"))).unwrap();
+        assert_eq!(check_file(&path).unwrap().keys, 2);
+        std::fs::write(&path, format!("{KEY}\nnot a key\n")).unwrap();
+        let err = check_file(&path).unwrap_err();
+        assert!(err.ends_with("/k: line 2 has 9 characters; a key is 64 hex digits"), "{err}");
         assert!(check_file(&dir).is_err());
         assert!(check_file(&dir.join("missing")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
