@@ -114,6 +114,51 @@ pub fn now() -> i64 {
     unsafe { libc::time(std::ptr::null_mut()) as i64 }
 }
 
+/// `f` run with every signal blocked in this thread, so that a thread it makes starts with
+/// them blocked (the process's signals stay with its own threads: nginx's master waits in
+/// sigsuspend, its workers in epoll); the mask is restored after.
+pub fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: sigset_t is plain data, filled by sigfillset; pthread_sigmask with valid sets.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        let blocked = libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old) == 0;
+        let result = f();
+        if blocked {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        }
+        result
+    }
+}
+
+static FORKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static FORK_COUNTER: std::sync::Once = std::sync::Once::new();
+
+/// How many times this process's ancestors forked it since the first call (each child sees
+/// one more than its parent at the fork): a relaxed load, for state that must be rebuilt in
+/// a forked child without asking the kernel for the pid each time.
+#[inline]
+pub fn forks() -> u64 {
+    if !FORK_COUNTER.is_completed() {
+        FORK_COUNTER.call_once(|| {
+            // SAFETY: registers a plain function to run in the child after fork.
+            unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
+        });
+    }
+    FORKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+extern "C" fn count_fork() {
+    FORKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Runs `f` at process exit (atexit(3)), in this process and in the children it forks.
+pub fn at_exit(f: extern "C" fn()) {
+    // SAFETY: registers a plain function to run at exit.
+    unsafe { libc::atexit(f) };
+}
+
 #[cfg(test)]
 mod tests {
     /// Across a second boundary (the loop spans at least one), a time we stamp is never ahead

@@ -1,7 +1,9 @@
 //! SESSCACHE_REPORT=FILE: at process exit, one JSON line per context that worked in this
 //! process, appended to FILE: the mode, the process id, the context's number (the order contexts
 //! were made in, kept across fork), the twelve statistics as `SSL_CTX_sess_*` answers them, and
-//! the engine's own `stored` (sessions it took in) and `served` (lookups it answered).
+//! the engine's own `stored` (sessions it took in) and `served` (lookups it answered). A
+//! process where the fleet tier started adds one line of the tier's counts,
+//! `{"pid":...,"fleet":{"published":...}}` (no `ctx`: the tier is the process's).
 //!
 //! Made for forking, privilege-dropping daemons (nginx, Apache):
 //! - a process reports only its own work: a child counts from the values its contexts had when
@@ -125,6 +127,12 @@ pub fn line(pid: i32, id: u64, s: &Snapshot) -> String {
     line
 }
 
+/// The fleet tier's line, one per process where the tier started: its counts (the fleet is
+/// the process's, not a context's), with its newline.
+pub fn fleet_line(pid: i32, fleet: &crate::fleet::FleetCounters) -> String {
+    format!("{{\"pid\":{pid},\"fleet\":{{{}}}}}\n", fleet.json_members())
+}
+
 // ---- fork: the child starts counting from the values its contexts have at the fork ----
 
 extern "C" fn before_fork() {
@@ -183,6 +191,10 @@ extern "C" fn write_report() {
             }
             lines
         };
+        let mut lines = lines;
+        if let Some(fleet) = crate::fleet::counters_if_started() {
+            lines.push(fleet_line(pid, &fleet));
+        }
         if lines.is_empty() {
             return;
         }
@@ -237,6 +249,19 @@ mod tests {
             "{\"mode\":\"preload\",\"pid\":42,\"ctx\":3,\"number\":0,\"connect\":1,\"connect_good\":2,\
              \"connect_renegotiate\":3,\"accept\":4,\"accept_good\":5,\"accept_renegotiate\":6,\"hits\":7,\
              \"cb_hits\":8,\"misses\":9,\"timeouts\":10,\"cache_full\":11,\"stored\":7,\"served\":8}\n"
+        );
+    }
+
+    /// The fleet's line: the process and every count of the tier, by name.
+    #[test]
+    fn the_fleet_line() {
+        let f = crate::fleet::FleetCounters { published: 3, remote_hits: 2, mirror_bytes: 640, ..Default::default() };
+        assert_eq!(
+            fleet_line(42, &f),
+            "{\"pid\":42,\"fleet\":{\"published\":3,\"publish_dropped\":0,\"received\":0,\"rejected\":0,\
+             \"mirror_hits\":0,\"remote_lookups\":0,\"remote_hits\":2,\"remote_timeouts\":0,\"remote_errors\":0,\
+             \"breaker_trips\":0,\"forgotten\":0,\"removals_received\":0,\"mirror_entries\":0,\"mirror_bytes\":640,\
+             \"mirror_evicted\":0}}\n"
         );
     }
 

@@ -15,7 +15,8 @@
 //!   the process's user; read-only; it holds counters, no secret. Removed at exit by the
 //!   process that made it (the parent's is not removed by a child).
 //!
-//! Protocol: `snapshot\n` -> one JSON document and close (`document`); anything else -> one
+//! Protocol: `snapshot\n` -> one JSON document and close (`document`, with the fleet tier's
+//! counts when it runs); anything else -> one
 //! `{"error":...}` line and close. The counts are this process's own work, as the report
 //! counts them: a forked child counts from the values at the fork (`number` excepted).
 
@@ -28,12 +29,13 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use super::{registry, Front, Snapshot};
+use crate::fleet::FleetCounters;
 
 /// The longest request line read.
 pub const REQUEST_LIMIT: usize = 256;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
-/// The version of the document's layout (fields are only ever added).
-pub const VERSION: u32 = 1;
+/// The version of the document's layout (fields are only ever added): 2 added `fleet`.
+pub const VERSION: u32 = 2;
 
 /// This process tried to start its socket (whatever came of it); reset in a forked child.
 static TRIED: AtomicBool = AtomicBool::new(false);
@@ -83,7 +85,7 @@ fn start() {
         let path = dir.join(format!("{pid}.sock"));
         let Some(listener) = sys::bind_private(&path) else { return };
         let fd = listener.as_raw_fd();
-        let spawned = sys::with_signals_blocked(|| {
+        let spawned = crate::abi::boundary::with_signals_blocked(|| {
             std::thread::Builder::new().name("sesscache-stats".into()).spawn(move || serve(listener))
         });
         if spawned.is_err() {
@@ -149,7 +151,12 @@ fn answer(mut stream: UnixStream) {
         }
     }
     let reply = match parse_request(&buf[..len]) {
-        Ok(Request::Snapshot) => document(std::process::id(), &program(), &registry::own_snapshots()),
+        Ok(Request::Snapshot) => document(
+            std::process::id(),
+            &program(),
+            &registry::own_snapshots(),
+            crate::fleet::counters_if_started().as_ref(),
+        ),
         Err(e) => format!("{{\"error\":{}}}\n", json_string(e)),
     };
     let _ = stream.write_all(reply.as_bytes());
@@ -232,8 +239,9 @@ fn members(s: &Snapshot) -> String {
 }
 
 /// The answer to `snapshot`: the process, each context (an object with named fields, so
-/// counters can be added), and the process's totals; one line.
-pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)]) -> String {
+/// counters can be added), the process's totals, and the fleet tier's counts (null where the
+/// tier did not start in this process); one line.
+pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)], fleet: Option<&FleetCounters>) -> String {
     let mode = match contexts.first() {
         Some((_, s)) => s.front.name(),
         None => "none",
@@ -255,7 +263,10 @@ pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)]) -> String
     out.push_str("],\"totals\":{");
     let total = total.unwrap_or_else(|| Snapshot::from_ctrl(Front::Native, |_| 0, 0, 0));
     out.push_str(&format!("\"contexts\":{},{}", contexts.len(), members(&total)));
-    out.push_str("}}\n");
+    match fleet {
+        Some(f) => out.push_str(&format!("}},\"fleet\":{{{}}}}}\n", f.json_members())),
+        None => out.push_str("},\"fleet\":null}\n"),
+    }
     out
 }
 
@@ -312,23 +323,6 @@ mod sys {
             return None;
         }
         Some(UnixListener::from(fd))
-    }
-
-    /// `f` run with every signal blocked in this thread, so that a thread it makes starts with
-    /// them blocked; the mask is restored after.
-    pub(super) fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
-        // SAFETY: sigset_t is plain data, filled by sigfillset; pthread_sigmask with valid sets.
-        unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            let blocked = libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old) == 0;
-            let result = f();
-            if blocked {
-                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-            }
-            result
-        }
     }
 
     pub(super) fn close(fd: libc::c_int) {
@@ -392,7 +386,7 @@ mod tests {
     fn the_document() {
         let a = Snapshot::from_ctrl(Front::Preload, |cmd| i64::from(cmd) - 20, 7, 8);
         let b = Snapshot::from_ctrl(Front::Preload, |_| 1, 1, 2);
-        let doc = document(42, "ng\"x", &[(1, a), (3, b)]);
+        let doc = document(42, "ng\"x", &[(1, a), (3, b)], None);
         let fields = "\"number\":0,\"connect\":1,\"connect_good\":2,\"connect_renegotiate\":3,\"accept\":4,\
                       \"accept_good\":5,\"accept_renegotiate\":6,\"hits\":7,\"cb_hits\":8,\"misses\":9,\
                       \"timeouts\":10,\"cache_full\":11,\"stored\":7,\"served\":8";
@@ -405,17 +399,21 @@ mod tests {
         assert_eq!(
             doc,
             format!(
-                "{{\"version\":1,\"pid\":42,\"program\":\"ng\\\"x\",\"mode\":\"preload\",\"contexts\":[\
+                "{{\"version\":2,\"pid\":42,\"program\":\"ng\\\"x\",\"mode\":\"preload\",\"contexts\":[\
                  {{\"ctx\":1,\"mode\":\"preload\",{fields}}},{{\"ctx\":3,\"mode\":\"preload\",{ones}}}],\
-                 \"totals\":{{\"contexts\":2,{sums}}}}}\n"
+                 \"totals\":{{\"contexts\":2,{sums}}},\"fleet\":null}}\n"
             )
         );
         assert_eq!(
-            document(1, "p", &[]),
-            "{\"version\":1,\"pid\":1,\"program\":\"p\",\"mode\":\"none\",\"contexts\":[],\"totals\":{\"contexts\":0,\
+            document(1, "p", &[], None),
+            "{\"version\":2,\"pid\":1,\"program\":\"p\",\"mode\":\"none\",\"contexts\":[],\"totals\":{\"contexts\":0,\
              \"number\":0,\"connect\":0,\"connect_good\":0,\"connect_renegotiate\":0,\"accept\":0,\"accept_good\":0,\
              \"accept_renegotiate\":0,\"hits\":0,\"cb_hits\":0,\"misses\":0,\"timeouts\":0,\"cache_full\":0,\
-             \"stored\":0,\"served\":0}}\n"
+             \"stored\":0,\"served\":0},\"fleet\":null}\n"
         );
+        let fleet = FleetCounters { published: 5, mirror_entries: 2, ..Default::default() };
+        let doc = document(1, "p", &[], Some(&fleet));
+        assert!(doc.ends_with(&format!("\"served\":0}},\"fleet\":{{{}}}}}\n", fleet.json_members())), "{doc}");
+        assert!(doc.contains("\"fleet\":{\"published\":5,") && doc.contains("\"mirror_entries\":2,"));
     }
 }

@@ -1,7 +1,8 @@
 //! `sesscache metrics --listen ADDR`: one Prometheus endpoint for the host. Each scrape of
 //! GET /metrics reads every process's stats socket and answers in the OpenMetrics text format
 //! (which Prometheus scrapes), encoded by the prometheus-client crate: counters per process
-//! (labels pid, program, mode) and the host's totals. One connection at a time; a request is
+//! (labels pid, program, mode) and the host's totals; the fleet tier's counts (`sesscache_fleet_*`,
+//! `sesscache_host_fleet_*`) for the processes where it runs. One connection at a time; a request is
 //! read for at most 5 s and 8 KiB.
 
 use std::io::{Read, Write};
@@ -15,7 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde_json::Value;
 
-use crate::procs::{self, count};
+use crate::procs::{self, count, FLEET_COUNTERS};
 
 const REQUEST_LIMIT: usize = 8 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,6 +66,28 @@ pub fn exposition(processes: &[Value]) -> String {
         }
         registry.register(name, format!("{help}, per process"), family);
     }
+    // The fleet tier's, for the processes where it runs.
+    let fleets: Vec<(Labels, &serde_json::Map<String, Value>)> =
+        processes.iter().filter_map(|p| procs::fleet(p).map(|f| (labels(p), f))).collect();
+    let fleet_count = |f: &serde_json::Map<String, Value>, name: &str| f.get(name).and_then(Value::as_i64).unwrap_or(0);
+    if !fleets.is_empty() {
+        let fleet = registry.sub_registry_with_prefix("fleet");
+        for (name, help) in FLEET_COUNTERS {
+            if procs::fleet_level(name) {
+                let family = Family::<Labels, Gauge>::default();
+                for (l, f) in &fleets {
+                    family.get_or_create(l).set(fleet_count(f, name));
+                }
+                fleet.register(name, format!("{help}, per process"), family);
+            } else {
+                let family = Family::<Labels, Counter>::default();
+                for (l, f) in &fleets {
+                    family.get_or_create(l).inc_by(fleet_count(f, name).max(0) as u64);
+                }
+                fleet.register(name, format!("{help}, per process"), family);
+            }
+        }
+    }
     let totals = procs::totals(processes);
     let total = |name: &str| totals.get(name).and_then(Value::as_i64).unwrap_or(0);
     let host = registry.sub_registry_with_prefix("host");
@@ -78,6 +101,23 @@ pub fn exposition(processes: &[Value]) -> String {
         let c = Counter::<u64>::default();
         c.inc_by(total(name).max(0) as u64);
         host.register(name, format!("{help}, all processes"), c);
+    }
+    if let Some(f) = totals.get("fleet").and_then(Value::as_object) {
+        let host_fleet = host.sub_registry_with_prefix("fleet");
+        let g = Gauge::<i64>::default();
+        g.set(fleet_count(f, "processes"));
+        host_fleet.register("processes", "Processes where the fleet tier runs", g);
+        for (name, help) in FLEET_COUNTERS {
+            if procs::fleet_level(name) {
+                let g = Gauge::<i64>::default();
+                g.set(fleet_count(f, name));
+                host_fleet.register(name, format!("{help}, all processes"), g);
+            } else {
+                let c = Counter::<u64>::default();
+                c.inc_by(fleet_count(f, name).max(0) as u64);
+                host_fleet.register(name, format!("{help}, all processes"), c);
+            }
+        }
     }
     let mut out = String::new();
     // Writing into a String cannot fail.
@@ -209,5 +249,37 @@ mod tests {
             assert!(out.contains(want), "missing {want:?} in:\n{out}");
         }
         assert!(out.ends_with("# EOF\n"));
+        assert!(!out.contains("fleet"), "no fleet anywhere: no fleet families");
+    }
+
+    /// The fleet's counts per process where it runs, and the host's sums.
+    #[test]
+    fn the_fleet_exposition() {
+        let p: Value = serde_json::from_str(
+            r#"{"pid":41,"program":"nginx","mode":"preload","totals":{},
+                "fleet":{"published":5,"remote_hits":2,"mirror_entries":3,"mirror_bytes":960}}"#,
+        )
+        .unwrap();
+        let q: Value = serde_json::from_str(
+            r#"{"pid":42,"program":"nginx","mode":"preload","totals":{},"fleet":{"published":1,"mirror_entries":1}}"#,
+        )
+        .unwrap();
+        let off: Value =
+            serde_json::from_str(r#"{"pid":43,"program":"x","mode":"native","totals":{},"fleet":null}"#).unwrap();
+        let out = exposition(&[p, q, off]);
+        for want in [
+            "# TYPE sesscache_fleet_published counter\n",
+            "sesscache_fleet_published_total{pid=\"41\",program=\"nginx\",mode=\"preload\"} 5\n",
+            "sesscache_fleet_published_total{pid=\"42\",program=\"nginx\",mode=\"preload\"} 1\n",
+            "sesscache_fleet_remote_hits_total{pid=\"41\",program=\"nginx\",mode=\"preload\"} 2\n",
+            "# TYPE sesscache_fleet_mirror_entries gauge\n",
+            "sesscache_fleet_mirror_bytes{pid=\"41\",program=\"nginx\",mode=\"preload\"} 960\n",
+            "sesscache_host_fleet_published_total 6\n",
+            "sesscache_host_fleet_mirror_entries 4\n",
+            "sesscache_host_fleet_processes 2\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
+        assert!(!out.contains("pid=\"43\"} ") && !out.contains("sesscache_fleet_published_total{pid=\"43\""));
     }
 }

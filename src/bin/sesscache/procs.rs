@@ -34,6 +34,37 @@ pub const COUNTERS: [&str; 14] = [
     "served",
 ];
 
+/// The fleet tier's counts in a process's document (`fleet`, null where the tier is off),
+/// as the library names them (src/fleet/counters.rs); the two `mirror_entries` and
+/// `mirror_bytes` are levels, the rest only grow.
+pub const FLEET_COUNTERS: [(&str, &str); 15] = [
+    ("published", "Sessions written to Redis and announced"),
+    ("publish_dropped", "Sessions or removals not published (queue full, too large, Redis failed)"),
+    ("received", "Other processes' sessions received and kept in memory"),
+    ("rejected", "Blobs or messages that did not open (tampered, truncated, another key, garbage)"),
+    ("mirror_hits", "Lookups answered from other processes' sessions in memory"),
+    ("remote_lookups", "Lookups sent to Redis"),
+    ("remote_hits", "Lookups Redis answered with a session within the budget"),
+    ("remote_timeouts", "Lookups not answered within the budget"),
+    ("remote_errors", "Lookups that failed (no connection, a Redis error)"),
+    ("breaker_trips", "Times the circuit breaker opened"),
+    ("forgotten", "Explicit removals sent to the fleet"),
+    ("removals_received", "Removals received from other processes"),
+    ("mirror_entries", "Other processes' sessions held in memory now"),
+    ("mirror_bytes", "Bytes those sessions count against the memory cap now"),
+    ("mirror_evicted", "Sessions evicted from memory to stay within the cap"),
+];
+
+/// Whether a fleet count is a level (a gauge) rather than a running total.
+pub fn fleet_level(name: &str) -> bool {
+    matches!(name, "mirror_entries" | "mirror_bytes")
+}
+
+/// A process's fleet counts, or None where its tier is off.
+pub fn fleet(p: &Value) -> Option<&serde_json::Map<String, Value>> {
+    p.get("fleet").and_then(Value::as_object)
+}
+
 /// SESSCACHE_RUN_DIR, else `$XDG_RUNTIME_DIR/sesscache`, else `/run/sesscache`.
 pub fn run_dir(explicit: Option<&Path>) -> PathBuf {
     if let Some(d) = explicit {
@@ -182,6 +213,17 @@ pub fn totals(processes: &[Value]) -> serde_json::Map<String, Value> {
     for name in COUNTERS {
         t.insert(name.into(), sum(name).into());
     }
+    // The fleet's, over the processes where it runs (absent when it runs nowhere).
+    let fleets: Vec<&serde_json::Map<String, Value>> = processes.iter().filter_map(fleet).collect();
+    if !fleets.is_empty() {
+        let mut f = serde_json::Map::new();
+        f.insert("processes".into(), fleets.len().into());
+        for (name, _) in FLEET_COUNTERS {
+            let total: i64 = fleets.iter().map(|m| m.get(name).and_then(Value::as_i64).unwrap_or(0)).sum();
+            f.insert(name.into(), total.into());
+        }
+        t.insert("fleet".into(), f.into());
+    }
     t
 }
 
@@ -207,7 +249,26 @@ mod tests {
         assert_eq!(t["stored"], 2);
         assert_eq!(t["cache_full"], 0);
         assert_eq!(hit_ratio(3, 1), Some(75.0));
+        assert!(t.get("fleet").is_none(), "no fleet anywhere: no fleet totals");
         assert_eq!(hit_ratio(0, 0), None);
+    }
+
+    #[test]
+    fn fleet_totals_sum_the_processes_where_it_runs() {
+        let a: Value =
+            serde_json::from_str(r#"{"pid":1,"totals":{},"fleet":{"published":3,"remote_hits":1,"mirror_bytes":100}}"#)
+                .unwrap();
+        let b: Value = serde_json::from_str(r#"{"pid":2,"totals":{},"fleet":null}"#).unwrap();
+        let c: Value =
+            serde_json::from_str(r#"{"pid":3,"totals":{},"fleet":{"published":2,"mirror_bytes":50}}"#).unwrap();
+        let t = totals(&[a, b, c]);
+        let f = &t["fleet"];
+        assert_eq!(f["processes"], 2);
+        assert_eq!(f["published"], 5);
+        assert_eq!(f["remote_hits"], 1);
+        assert_eq!(f["mirror_bytes"], 150);
+        assert_eq!(f["rejected"], 0);
+        assert_eq!(f.as_object().unwrap().len(), 1 + FLEET_COUNTERS.len());
     }
 
     #[test]

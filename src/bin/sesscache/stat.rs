@@ -41,6 +41,26 @@ pub fn table(dir: &std::path::Path, scan: &Scan, footer: &str) -> String {
         n("cache_full"),
         ratio(n("hits"), n("misses"))
     ));
+    if let Some(f) = t.get("fleet").and_then(Value::as_object) {
+        let n = |name: &str| f.get(name).and_then(Value::as_i64).unwrap_or(0);
+        out.push_str(&format!(
+            "fleet: processes {}  published {}  received {}  mirror hits {}  remote hits {} of {}  timeouts {}  \
+             errors {}  breaker trips {}  dropped {}  rejected {}  mirror {} sessions {} bytes\n",
+            n("processes"),
+            n("published"),
+            n("received"),
+            n("mirror_hits"),
+            n("remote_hits"),
+            n("remote_lookups"),
+            n("remote_timeouts"),
+            n("remote_errors"),
+            n("breaker_trips"),
+            n("publish_dropped"),
+            n("rejected"),
+            n("mirror_entries"),
+            n("mirror_bytes"),
+        ));
+    }
     let mut notes = Vec::new();
     if scan.unreadable > 0 {
         notes.push(format!("{} socket(s) of other users not readable", scan.unreadable));
@@ -77,6 +97,44 @@ pub fn table(dir: &std::path::Path, scan: &Scan, footer: &str) -> String {
             count(t, "cache_full"),
             ratio(count(t, "hits"), count(t, "misses")),
         ));
+    }
+    let fleets: Vec<(&Value, &serde_json::Map<String, Value>)> =
+        scan.processes.iter().filter_map(|p| procs::fleet(p).map(|f| (p, f))).collect();
+    if !fleets.is_empty() {
+        out.push('\n');
+        out.push_str(&format!(
+            "{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7} {:>6} {:>8} {:>8} {:>8}\n",
+            "PID",
+            "PUBLISHED",
+            "RECEIVED",
+            "MIRROR_HIT",
+            "REMOTE_HIT",
+            "LOOKUPS",
+            "TIMEOUTS",
+            "ERRORS",
+            "TRIPS",
+            "DROPPED",
+            "REJECTED",
+            "MIRRORED"
+        ));
+        for (p, f) in fleets {
+            let n = |name: &str| f.get(name).and_then(Value::as_i64).unwrap_or(0);
+            out.push_str(&format!(
+                "{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7} {:>6} {:>8} {:>8} {:>8}\n",
+                count(p, "pid"),
+                n("published"),
+                n("received"),
+                n("mirror_hits"),
+                n("remote_hits"),
+                n("remote_lookups"),
+                n("remote_timeouts"),
+                n("remote_errors"),
+                n("breaker_trips"),
+                n("publish_dropped"),
+                n("rejected"),
+                n("mirror_entries"),
+            ));
+        }
     }
     out
 }
@@ -222,6 +280,30 @@ mod tests {
         assert!(lines[5]
             .split_whitespace()
             .eq(["41", "nginx", "preload", "2", "3", "12", "8", "4", "0", "0", "66.7%"]));
+    }
+
+    #[test]
+    fn the_fleet_rows() {
+        assert!(!table(std::path::Path::new("/d"), &scan(), "").contains("fleet"));
+        let p: Value = serde_json::from_str(
+            r#"{"pid":41,"program":"nginx","mode":"preload","contexts":[],"totals":{"contexts":1},
+                "fleet":{"published":5,"received":7,"mirror_hits":4,"remote_lookups":3,"remote_hits":2,
+                         "remote_timeouts":1,"breaker_trips":1,"publish_dropped":6,"rejected":8,
+                         "mirror_entries":9,"mirror_bytes":2880}}"#,
+        )
+        .unwrap();
+        let s = Scan { processes: vec![p], unreadable: 0, removed: 0, unanswered: 0 };
+        let t = table(std::path::Path::new("/d"), &s, "");
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[2],
+            "fleet: processes 1  published 5  received 7  mirror hits 4  remote hits 2 of 3  timeouts 1  errors 0  \
+             breaker trips 1  dropped 6  rejected 8  mirror 9 sessions 2880 bytes"
+        );
+        let header = lines.iter().position(|l| l.trim_start().starts_with("PID") && l.contains("PUBLISHED")).unwrap();
+        assert!(lines[header + 1].split_whitespace().eq(["41", "5", "7", "4", "2", "3", "1", "0", "1", "6", "8", "9"]));
+        let doc: Value = serde_json::from_str(&json(std::path::Path::new("/d"), &s)).unwrap();
+        assert_eq!(doc["totals"]["fleet"]["published"], 5);
     }
 
     #[test]
