@@ -288,5 +288,6 @@ pub fn drain(within: Duration) {
 /// Where the process's ticket key ring lives in the fleet (its Redis, the fleet key); None
 /// while the fleet is off, and then the ring is this process's alone.
 pub fn ring_home() -> Option<Arc<dyn ring_sync::RingHome>> {
-    None
+    let fleet = PROCESS_FLEET.get_or_init(from_env).as_ref()?;
+    Some(fleet.shared.clone() as Arc<dyn ring_sync::RingHome>)
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use redis::{ConnectionLike, RedisResult};
 
+use super::client::Conn;
 use super::keys::Keys;
 use super::ring::{self, reconcile, redis_name, Keyring, Ring, RingRejected, Step};
 
@@ -110,6 +111,22 @@ pub trait RingHome: Send + Sync {
     fn connect(&self) -> RedisResult<Box<dyn ConnectionLike + Send>>;
 }
 
+/// The fleet's own: its key file's keys, its prefix, its Redis (one server or a cluster).
+impl RingHome for super::Shared {
+    fn keys(&self) -> &Keys {
+        &self.keys
+    }
+    fn prefix(&self) -> &str {
+        &self.config.prefix
+    }
+    fn connect(&self) -> RedisResult<Box<dyn ConnectionLike + Send>> {
+        Ok(match self.target.connect()? {
+            Conn::Single(c) => Box::new(c),
+            Conn::Cluster(c) => c,
+        })
+    }
+}
+
 /// Seconds since the epoch.
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
@@ -166,10 +183,12 @@ impl Syncer {
 pub fn spawn(home: Arc<dyn RingHome>, keyring: &'static Keyring) -> std::io::Result<Syncer> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    std::thread::Builder::new().name("sesscache-fleet-ring".into()).spawn(move || {
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(home.as_ref(), keyring, &flag))).is_err() {
-            eprintln!("sesscache: fleet: the ticket key ring's thread failed; rotating locally");
-        }
+    crate::abi::boundary::with_signals_blocked(|| {
+        std::thread::Builder::new().name("sesscache-fleet-ring".into()).spawn(move || {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(home.as_ref(), keyring, &flag))).is_err() {
+                eprintln!("sesscache: fleet: the ticket key ring's thread failed; rotating locally");
+            }
+        })
     })?;
     Ok(Syncer { stop })
 }

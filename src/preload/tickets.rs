@@ -65,16 +65,12 @@ const SSL_OP_NO_TICKET: u64 = 1 << 14;
 /// EVP_MAX_IV_LENGTH: the IV buffer libssl hands the callback.
 const IV_LEN: usize = 16;
 
-/// Whether contexts get the fleet's ticket keys: with the fleet on (SESSCACHE_FLEET), unless
-/// SESSCACHE_FLEET_TICKETS=0. Decided once.
-// Until the fleet's configuration lands (fleet::configured()), SESSCACHE_FLEET's presence is
-// what "on" means here.
+/// Whether contexts get the fleet's ticket keys: with the fleet on (configured and its key
+/// file read), unless SESSCACHE_FLEET_TICKETS=0. Decided once.
 fn enabled() -> bool {
     static ON: once_cell::sync::OnceCell<bool> = once_cell::sync::OnceCell::new();
     *ON.get_or_init(|| {
-        let fleet =
-            crate::fleet::remote().is_some() || std::env::var_os("SESSCACHE_FLEET").is_some_and(|v| !v.is_empty());
-        fleet && std::env::var_os("SESSCACHE_FLEET_TICKETS").is_none_or(|v| v != "0")
+        crate::fleet::ring_home().is_some() && std::env::var_os("SESSCACHE_FLEET_TICKETS").is_none_or(|v| v != "0")
     })
 }
 

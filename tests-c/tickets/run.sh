@@ -10,7 +10,10 @@
 # - rotation every 2 s: a ticket resumes after one rotation and not after two (plain: always);
 # - the preload programs whose servers have one context each (tests-c/preload: TLS 1.3 tickets,
 #   their renewal, expiry, early data, threads, SNI), fleet on: the transcript of plain libssl,
-#   so that within a context our keys are indistinguishable from libssl's own.
+#   so that within a context our keys are indistinguishable from libssl's own;
+# - two s_server processes sharing one fleet (tests-c/tickets/ab.sh, a real redis-server): a
+#   ticket from A resumes at B 0 of N with plain libssl, N of N with the fleet (TLS 1.3, TLS 1.2,
+#   s_client and Python's ssl).
 #
 # usage: tests-c/tickets/run.sh        env: PRELOAD_LIB, OUT (default tests-c/out/tickets), CC
 # exit:  0 when every check passes, 1 otherwise.
@@ -75,7 +78,7 @@ check "fleet on: tickets open across contexts; the application's keys, callbacks
 [ -s "$b.fleet.diff" ] && cat "$b.fleet.diff"
 
 if command -v valgrind >/dev/null; then
-    timeout 600 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --leak-check=full \
+    timeout 600 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --suppressions=tests-c/tickets/valgrind.supp --leak-check=full \
         --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
         "$b" contexts >"$b.memcheck.out" 2>"$b.memcheck" && cmp -s "$b.fleet" "$b.memcheck.out"
     check "fleet on under memcheck: no error, no leak, the same transcript" $?
@@ -95,6 +98,14 @@ for name in tls13 sni threads null_provider session_owner; do
         [ -s "$p.plain" ] && diff -u --label plain --label fleet "$p.plain" "$p.fleet" >"$p.diff"
     check "preload/$name, fleet on: the transcript of plain libssl ($(wc -l <"$p.plain") lines)" $?
     [ -s "$p.diff" ] && head -20 "$p.diff"
+done
+
+for mode in plain fleet; do
+    OUT=$OUT timeout 300 tests-c/tickets/ab.sh $mode 5 >"$OUT/ab-$mode.log" 2>&1
+    rc=$?
+    grep -E '^(ok|FAIL) ' "$OUT/ab-$mode.log" | sed 's/^\(ok\|FAIL\) *//' | while read -r line; do echo "     ab: $line"; done
+    check "two processes, $mode (tests-c/tickets/ab.sh)" $rc
+    [ $rc = 0 ] || tail -5 "$OUT/ab-$mode.log"
 done
 
 wait $rot_plain
