@@ -481,6 +481,30 @@ pub fn reconcile(local: &Ring, remote: Option<Ring>) -> Step {
 
 static PROCESS: OnceCell<Option<Keyring>> = OnceCell::new();
 
+impl TicketCounters {
+    /// Every count with its name, in the order the report shows them.
+    pub fn fields(&self) -> [(&'static str, u64); 11] {
+        [
+            ("ring_version", self.ring_version),
+            ("rotations", self.rotations),
+            ("rings_fetched", self.fetched),
+            ("rings_published", self.published),
+            ("rings_rejected", self.ring_rejected),
+            ("issued", self.issued),
+            ("opened", self.opened),
+            ("opened_previous", self.opened_previous),
+            ("refused_aged_out", self.refused_aged_out),
+            ("refused_unknown", self.refused_unknown),
+            ("rotation_failures", self.rotation_failures),
+        ]
+    }
+
+    /// The counts as JSON members (no braces), in `fields` order.
+    pub fn json_members(&self) -> String {
+        self.fields().iter().map(|(name, value)| format!("\"{name}\":{value}")).collect::<Vec<_>>().join(",")
+    }
+}
+
 /// The process's keyring, made at the first call with the configured period; None when no
 /// random bytes could be drawn (one line on stderr; libssl's own keys stay in use). A forked
 /// child keeps its parent's ring, so workers forked by one master share it.
@@ -496,9 +520,10 @@ pub fn process(now: i64) -> Option<&'static Keyring> {
         .as_ref()
 }
 
-/// The process's ticket counters; all zero before the first ring.
-pub fn counters() -> TicketCounters {
-    PROCESS.get().and_then(Option::as_ref).map(Keyring::counters).unwrap_or_default()
+/// The process's ticket counters, once it has a ring (a forked child's include its parent's
+/// counts before the fork: the ring is inherited).
+pub fn counters_if_started() -> Option<TicketCounters> {
+    PROCESS.get().and_then(Option::as_ref).map(Keyring::counters)
 }
 
 #[cfg(test)]

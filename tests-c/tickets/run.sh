@@ -47,7 +47,8 @@ clean=(env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE -u SESSCACHE_FLEET -u SESSCA
 # Rotation takes about 2 x 2 periods for each run: both in the background meanwhile.
 timeout 120 "${clean[@]}" "$b" rotation 2 >"$b.rot.plain" 2>"$b.rot.plain.err" &
 rot_plain=$!
-timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 LD_PRELOAD="$LIB" "$b" rotation 2 \
+rm -f "$b.rot.report" "$b.fleet.report"
+timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_REPORT="$b.rot.report" LD_PRELOAD="$LIB" "$b" rotation 2 \
     >"$b.rot.fleet" 2>"$b.rot.fleet.err" &
 rot_fleet=$!
 
@@ -61,7 +62,7 @@ run plain
 run preload LD_PRELOAD="$LIB"
 run disabled SESSCACHE_DISABLE=1 "${fleet[@]}" LD_PRELOAD="$LIB"
 run fleet_no_tickets "${fleet[@]}" SESSCACHE_FLEET_TICKETS=0 LD_PRELOAD="$LIB"
-run fleet "${fleet[@]}" LD_PRELOAD="$LIB"
+run fleet "${fleet[@]}" SESSCACHE_REPORT="$b.fleet.report" LD_PRELOAD="$LIB"
 
 grep -q '^TLS 1.3 A ticket: A=1 B=0 ' "$b.plain" && grep -q '^TLS 1.2 A ticket: A=1 B=0 ' "$b.plain"
 check "plain libssl: a ticket opens only at its own context (or one with the same keys)" $?
@@ -76,6 +77,12 @@ sed -e 's/^\(TLS 1\.[23] A ticket: A=1\) B=0 /\1 B=1 /' -e 's/^\(TLS 1\.[23] B t
 ! cmp -s "$b.plain" "$b.fleet.expected" && diff -u --label expected --label fleet "$b.fleet.expected" "$b.fleet" >"$b.fleet.diff"
 check "fleet on: tickets open across contexts; the application's keys, callbacks and SSL_OP_NO_TICKET as plain" $?
 [ -s "$b.fleet.diff" ] && cat "$b.fleet.diff"
+
+# count REPORT NAME: a count of the report's tickets line.
+count() { grep -o "\"tickets\":{.*" "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+[ "$(count "$b.fleet.report" issued)" -gt 0 ] && [ "$(count "$b.fleet.report" opened)" -gt 0 ] &&
+    [ "$(count "$b.fleet.report" refused_unknown)" -gt 0 ] && [ "$(count "$b.fleet.report" refused_aged_out)" = 0 ]
+check "fleet on: the report's tickets line counts tickets issued, opened, and refused as unknown (the application's keys)" $?
 
 if command -v valgrind >/dev/null; then
     timeout 600 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --suppressions=tests-c/tickets/valgrind.supp --leak-check=full \
@@ -116,6 +123,9 @@ rc_fleet=$?
 check "plain libssl never rotates: every ticket resumes" $?
 [ $rc_fleet = 0 ] && [ "$(grep -c ': T0 after one: 1, T0 after two: 0, T1 after two: 1$' "$b.rot.fleet")" = 2 ]
 check "fleet on, rotating every 2 s: a ticket resumes after one rotation, not after two" $?
+[ "$(count "$b.rot.report" refused_aged_out)" = 2 ] && [ "$(count "$b.rot.report" opened_previous)" = 4 ]
+check "rotation: the report counts 2 tickets refused as aged out and 4 opened with the previous key" $?
+grep '"tickets"' "$b.rot.report"
 cat "$b.rot.fleet" "$b.rot.fleet.err" | grep -v ': T0 after one: 1, T0 after two: 0, T1 after two: 1$'
 
 echo "tickets: $pass passed, $fail failed"
