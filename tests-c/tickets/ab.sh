@@ -5,7 +5,11 @@
 # and offers it to B (`-sess_in`): plain libssl resumes 0 of N, the fleet N of N. With the
 # fleet, the first cross resumption may wait for the two rings to settle (a second, at most 5).
 #
-# usage: tests-c/tickets/ab.sh plain|fleet [N]   env: PRELOAD_LIB, OUT
+# Then, with the fleet: Redis paused (SIGSTOP), then killed: every handshake still completes
+# and a ticket from A still resumes at B (the ring is in memory). `rotation`: the fleet with a
+# 3 s rotation: a ticket from A resumes at B after one rotation, and not after two.
+#
+# usage: tests-c/tickets/ab.sh plain|fleet|rotation [N]   env: PRELOAD_LIB, OUT
 # prints one line per check ("ok ..." / "FAIL ..."); exit 0 when all passed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -43,7 +47,11 @@ redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG || { echo "FAIL ab: r
 (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$OUT/fleet.key" && echo >>"$OUT/fleet.key")
 
 env_for_mode=(env -u SESSCACHE_DISABLE -u SESSCACHE_REPORT -u SESSCACHE_FLEET_TICKETS -u SESSCACHE_FLEET_TICKET_ROTATE)
-if [ "$MODE" = fleet ]; then
+ROTATE=3
+if [ "$MODE" = rotation ]; then
+    env_for_mode+=(SESSCACHE_FLEET_TICKET_ROTATE=$ROTATE)
+fi
+if [ "$MODE" != plain ]; then
     env_for_mode+=(LD_PRELOAD="$LIB" SESSCACHE_FLEET="redis://127.0.0.1:$REDIS_PORT/0" SESSCACHE_FLEET_KEY_FILE="$OUT/fleet.key")
 else
     env_for_mode+=(-u LD_PRELOAD -u SESSCACHE_FLEET -u SESSCACHE_FLEET_KEY_FILE)
@@ -76,8 +84,28 @@ cross() {
     grep -q '^Reused,' "$OUT/b.out"
 }
 
-if [ "$MODE" = fleet ]; then
+if [ "$MODE" != plain ]; then
     for _ in $(seq 1 25); do cross -tls1_3 && break; sleep 0.2; done
+fi
+
+if [ "$MODE" = rotation ]; then
+    # The start of a period (periods are aligned on the epoch), then a ticket, kept aside.
+    start=$(date +%s)
+    for _ in $(seq 1 $((ROTATE * 25 + 25))); do [ $(($(date +%s) % ROTATE)) = 0 ] && [ "$(date +%s)" != "$start" ] && break; sleep 0.04; done
+    b=$(date +%s)
+    printf 'GET / HTTP/1.0\r\n\r\n' | client "$PORT_A" -tls1_3 -ign_eof -sess_out "$OUT/t0.pem" >"$OUT/t0.out"
+    until_t() { for _ in $(seq 1 $((ROTATE * 50 + 50))); do [ "$(date +%s)" -ge "$1" ] && return; sleep 0.02; done; }
+    offer() { client "$PORT_B" -tls1_3 -sess_in "$OUT/t0.pem" </dev/null | grep -c '^Reused,'; }
+    until_t $((b + ROTATE))
+    sleep 0.3
+    one=$(offer)
+    until_t $((b + 2 * ROTATE))
+    sleep 0.3
+    two=$(offer)
+    late=$([ "$(date +%s)" -lt $((b + 3 * ROTATE)) ] && echo 0 || echo 1)
+    [ "$one" = 1 ] && [ "$two" = 0 ] && [ "$late" = 0 ]
+    check "rotation every ${ROTATE} s: a ticket from A resumes at B after one rotation ($one), not after two ($two)" $?
+    exit $failed
 fi
 for v in -tls1_3 -tls1_2; do
     # The control: back at A, a ticket resumes either way.
@@ -120,4 +148,16 @@ want=0
 [ "$MODE" = fleet ] && want=$N
 [ "$reused" = "$want" ]
 check "$MODE: Python ssl (TLS 1.3) session from A resumed at B: ${reused:-error} of $N (want $want)" $?
+
+if [ "$MODE" = fleet ]; then
+    redis_pid=${PIDS[0]}
+    # Redis paused, then gone: the ring is in memory; no handshake fails.
+    for fault in paused killed; do
+        if [ $fault = paused ]; then kill -STOP "$redis_pid"; else kill -CONT "$redis_pid"; kill -KILL "$redis_pid"; { wait "$redis_pid"; } 2>/dev/null; fi
+        reused=0
+        for _ in $(seq 1 "$N"); do cross -tls1_3 && reused=$((reused + 1)); done
+        [ "$reused" = "$N" ]
+        check "fleet, Redis $fault: a ticket from A resumed at B: $reused of $N (want $N)" $?
+    done
+fi
 exit $failed

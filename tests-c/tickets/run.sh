@@ -13,7 +13,8 @@
 #   so that within a context our keys are indistinguishable from libssl's own;
 # - two s_server processes sharing one fleet (tests-c/tickets/ab.sh, a real redis-server): a
 #   ticket from A resumes at B 0 of N with plain libssl, N of N with the fleet (TLS 1.3, TLS 1.2,
-#   s_client and Python's ssl).
+#   s_client and Python's ssl); Redis paused or killed: still N of N, no failed handshake; a
+#   3 s rotation: a ticket from A resumes at B after one rotation, not after two.
 #
 # usage: tests-c/tickets/run.sh        env: PRELOAD_LIB, OUT (default tests-c/out/tickets), CC
 # exit:  0 when every check passes, 1 otherwise.
@@ -107,7 +108,7 @@ for name in tls13 sni threads null_provider session_owner; do
     [ -s "$p.diff" ] && head -20 "$p.diff"
 done
 
-for mode in plain fleet; do
+for mode in plain fleet rotation; do
     OUT=$OUT timeout 300 tests-c/tickets/ab.sh $mode 5 >"$OUT/ab-$mode.log" 2>&1
     rc=$?
     grep -E '^(ok|FAIL) ' "$OUT/ab-$mode.log" | sed 's/^\(ok\|FAIL\) *//' | while read -r line; do echo "     ab: $line"; done
