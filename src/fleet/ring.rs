@@ -23,6 +23,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use once_cell::sync::OnceCell;
 use parking_lot::{Mutex, RwLock};
@@ -38,6 +39,9 @@ pub const NAME_LEN: usize = 16;
 pub const KEY_LEN: usize = 32;
 /// Rotation period when SESSCACHE_FLEET_TICKET_ROTATE is unset: an hour.
 pub const DEFAULT_ROTATE_SECS: i64 = 3600;
+/// How long a lock of the keyring is waited for: a fork can leave one held by a thread that
+/// the child does not have.
+const LOCK_WAIT: Duration = Duration::from_millis(100);
 /// How many aged-out key names are remembered, to tell an aged-out ticket from a foreign one.
 const RETIRED_NAMES: usize = 16;
 
@@ -198,6 +202,8 @@ pub struct TicketCounters {
 pub struct Keyring {
     period: i64,
     ring: RwLock<Arc<Ring>>,
+    /// The ring used where `ring`'s lock cannot be had (`stuck`).
+    stuck: OnceCell<Arc<Ring>>,
     /// Names of keys the ring dropped, newest last.
     retired: Mutex<VecDeque<[u8; NAME_LEN]>>,
     rotations: AtomicU64,
@@ -219,6 +225,7 @@ impl Keyring {
         Ok(Keyring {
             period,
             ring: RwLock::new(Arc::new(Ring::fresh(now, period)?)),
+            stuck: OnceCell::new(),
             retired: Mutex::new(VecDeque::new()),
             rotations: AtomicU64::new(0),
             fetched: AtomicU64::new(0),
@@ -240,11 +247,15 @@ impl Keyring {
     /// The ring at `now`, rotated first if its period is over. A rotation that cannot draw a
     /// key keeps the ring (and is counted): tickets keep working under the older key.
     pub fn ring(&self, now: i64) -> Arc<Ring> {
-        let ring = Arc::clone(&self.ring.read());
+        let Some(ring) = self.ring.try_read_for(LOCK_WAIT).map(|r| Arc::clone(&r)) else {
+            return self.stuck(now);
+        };
         if !ring.due(now, self.period) {
             return ring;
         }
-        let mut slot = self.ring.write();
+        let Some(mut slot) = self.ring.try_write_for(LOCK_WAIT) else {
+            return self.stuck(now);
+        };
         match slot.catch_up(now, self.period) {
             Ok(Some((rotated, dropped))) => {
                 self.rotations.fetch_add(rotated.version - slot.version, Ordering::Relaxed);
@@ -262,7 +273,7 @@ impl Keyring {
     /// Takes the fleet's ring (from Redis) if it is newer than ours, or of the same period but
     /// other keys: between two rings of one period, the one Redis kept wins.
     pub fn adopt(&self, ring: Ring) -> bool {
-        let mut slot = self.ring.write();
+        let Some(mut slot) = self.ring.try_write_for(LOCK_WAIT) else { return false };
         if ring.version < slot.version || (ring.version == slot.version && ring.same_keys(&slot)) {
             return false;
         }
@@ -278,8 +289,20 @@ impl Keyring {
         true
     }
 
+    /// The ring of a process whose ring lock is held by a thread it does not have (forked at
+    /// that moment): one of its own, never rotated, said once. Its tickets open here only.
+    #[cold]
+    fn stuck(&self, now: i64) -> Arc<Ring> {
+        Arc::clone(self.stuck.get_or_init(|| {
+            eprintln!(
+                "sesscache: fleet: the ticket key ring was locked when this process was forked; using keys of its own"
+            );
+            Arc::new(Ring::fresh(now, self.period).expect("random bytes for a ticket key ring"))
+        }))
+    }
+
     fn retire(&self, names: Vec<[u8; NAME_LEN]>) {
-        let mut retired = self.retired.lock();
+        let Some(mut retired) = self.retired.try_lock_for(LOCK_WAIT) else { return };
         for name in names {
             if retired.len() == RETIRED_NAMES {
                 retired.pop_front();
@@ -315,14 +338,14 @@ impl Keyring {
     /// A ticket under a name the ring does not hold: counted as aged out if the ring once held
     /// it, as unknown otherwise.
     pub fn note_refused(&self, name: &[u8]) {
-        let aged_out = self.retired.lock().iter().any(|n| n[..] == *name);
+        let aged_out = self.retired.try_lock_for(LOCK_WAIT).is_some_and(|r| r.iter().any(|n| n[..] == *name));
         if aged_out { &self.refused_aged_out } else { &self.refused_unknown }.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn counters(&self) -> TicketCounters {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         TicketCounters {
-            ring_version: self.ring.read().version,
+            ring_version: self.ring.try_read_for(LOCK_WAIT).map_or(0, |r| r.version),
             rotations: load(&self.rotations),
             fetched: load(&self.fetched),
             published: load(&self.published),
@@ -673,6 +696,19 @@ mod tests {
         assert!(matches!(reconcile(&ours, Some(same_period)), Step::Adopt(_)));
         let newer = ours.rotated().unwrap();
         assert!(matches!(reconcile(&ours, Some(newer)), Step::Adopt(r) if r.version == ours.version + 1));
+    }
+
+    #[test]
+    fn a_ring_lock_held_by_a_thread_that_is_gone_costs_a_bounded_wait_then_a_ring_of_its_own() {
+        let keyring = Keyring::new(0, 10).unwrap();
+        let shared = keyring.ring(0);
+        let held = keyring.ring.write();
+        let stuck = keyring.ring(0);
+        assert!(!stuck.same_keys(&shared));
+        assert!(keyring.ring(0).same_keys(&stuck), "the same ring of its own every time");
+        assert!(!keyring.adopt(shared.rotated().unwrap()));
+        drop(held);
+        assert!(keyring.ring(0).same_keys(&shared));
     }
 
     #[test]
