@@ -136,6 +136,7 @@ real_functions! {
     SSL_CTX_set_tlsext_ticket_key_evp_cb: fn(*mut SSL_CTX, Option<TicketKeyCb>) -> c_int;
     SSL_CTX_callback_ctrl: fn(*mut SSL_CTX, c_int, Option<unsafe extern "C" fn()>) -> c_long;
     SSL_CTX_get_options: fn(*const SSL_CTX) -> u64;
+    SSL_CTX_get_ssl_method: fn(*const SSL_CTX) -> *const SSL_METHOD;
     EVP_CIPHER_fetch: fn(*mut OSSL_LIB_CTX, *const c_char, *const c_char) -> *mut EVP_CIPHER;
     EVP_CIPHER_free: fn(*mut EVP_CIPHER);
     EVP_EncryptInit_ex: fn(*mut EVP_CIPHER_CTX, *const EVP_CIPHER, *mut c_void, *const c_uchar, *const c_uchar) -> c_int;

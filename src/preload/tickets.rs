@@ -90,7 +90,8 @@ impl Default for CtxTickets {
 
 impl CtxTickets {
     /// Installs our callback on a context libssl just made, when the fleet's ticket keys are
-    /// on. Without the cipher, a ring or libssl's consent, the context keeps libssl's keys.
+    /// on and the context can serve (not TLS_client_method's). Without the cipher, a ring or
+    /// libssl's consent, the context keeps libssl's keys.
     ///
     /// # Safety
     /// `ctx` is the live context just made with `libctx` and `propq` (NULL or a C string).
@@ -101,11 +102,16 @@ impl CtxTickets {
         libctx: *mut OSSL_LIB_CTX,
         propq: *const c_char,
     ) {
+        let real = &rt.real;
+        // A client's context never seals or opens a ticket: no ring, no thread for it.
+        // SAFETY: real functions on the caller's live context.
+        if unsafe { (real.SSL_CTX_get_ssl_method)(ctx) == (real.TLS_client_method)() } {
+            return;
+        }
         // A context's creation (never a handshake) may wait once for the fleet's ring.
         if !enabled() || keyring(true).is_none() {
             return;
         }
-        let real = &rt.real;
         // SAFETY: real functions on the caller's live context and its library context.
         unsafe {
             let cipher = (real.EVP_CIPHER_fetch)(libctx, c"AES-256-CBC".as_ptr(), propq);

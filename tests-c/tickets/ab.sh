@@ -150,6 +150,12 @@ want=0
 check "$MODE: Python ssl (TLS 1.3) session from A resumed at B: ${reused:-error} of $N (want $want)" $?
 
 if [ "$MODE" = fleet ]; then
+    # A client alone (TLS_client_method) gets no ring: its report has no tickets line.
+    rm -f "$OUT/client.report"
+    "${env_for_mode[@]}" SESSCACHE_REPORT="$OUT/client.report" timeout 20 openssl s_client -connect "127.0.0.1:$PORT_A" \
+        -tls1_3 </dev/null >/dev/null 2>&1
+    grep -q '"mode":"preload"' "$OUT/client.report" 2>/dev/null && ! grep -q '"tickets"' "$OUT/client.report"
+    check "fleet: a client's process (s_client preloaded, the fleet configured) has no ticket key ring" $?
     redis_pid=${PIDS[0]}
     # Redis paused, then gone: the ring is in memory; no handshake fails.
     for fault in paused killed; do
