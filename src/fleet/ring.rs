@@ -201,6 +201,8 @@ pub struct TicketCounters {
 /// The process's ring, rotated locally when due.
 pub struct Keyring {
     period: i64,
+    /// Whether `previous` still opens (SESSCACHE_FLEET_TICKET_PREVIOUS, default yes).
+    accept_previous: bool,
     ring: RwLock<Arc<Ring>>,
     /// The ring used where `ring`'s lock cannot be had (`stuck`).
     stuck: OnceCell<Arc<Ring>>,
@@ -224,6 +226,7 @@ impl Keyring {
         let period = period.max(1);
         Ok(Keyring {
             period,
+            accept_previous: true,
             ring: RwLock::new(Arc::new(Ring::fresh(now, period)?)),
             stuck: OnceCell::new(),
             retired: Mutex::new(VecDeque::new()),
@@ -242,6 +245,31 @@ impl Keyring {
 
     pub fn period(&self) -> i64 {
         self.period
+    }
+
+    /// This keyring with `previous` opening tickets or not.
+    pub fn accepting_previous(self, accept: bool) -> Keyring {
+        Keyring { accept_previous: accept, ..self }
+    }
+
+    /// The key of `ring` that opens a ticket named `name`, and which it is; counted. None (a
+    /// full handshake): a name the ring does not hold, or `previous` where it is not accepted,
+    /// both counted as refused.
+    pub fn opener<'r>(&self, ring: &'r Ring, name: &[u8]) -> Option<(&'r TicketKey, Slot)> {
+        match ring.find(name) {
+            Some((_, Slot::Previous)) if !self.accept_previous => {
+                self.refused_aged_out.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Some((key, slot)) => {
+                self.note_opened(slot);
+                Some((key, slot))
+            }
+            None => {
+                self.note_refused(name);
+                None
+            }
+        }
     }
 
     /// The ring at `now`, rotated first if its period is over. A rotation that cannot draw a
@@ -502,6 +530,22 @@ pub fn reconcile(local: &Ring, remote: Option<Ring>) -> Step {
     }
 }
 
+/// SESSCACHE_FLEET_TICKET_PREVIOUS: whether a ticket still opens for one period after the one
+/// it was sealed in (1, the default) or only within it (0). Anything else: the default, said.
+pub fn accept_previous_from_env() -> bool {
+    match std::env::var_os("SESSCACHE_FLEET_TICKET_PREVIOUS") {
+        None => true,
+        Some(v) if v == "1" => true,
+        Some(v) if v == "0" => false,
+        Some(v) => {
+            eprintln!(
+                "sesscache: fleet: SESSCACHE_FLEET_TICKET_PREVIOUS={v:?} is not 0 or 1; the previous key opens tickets"
+            );
+            true
+        }
+    }
+}
+
 static PROCESS: OnceCell<Option<Keyring>> = OnceCell::new();
 
 impl TicketCounters {
@@ -534,7 +578,7 @@ impl TicketCounters {
 pub fn process(now: i64) -> Option<&'static Keyring> {
     PROCESS
         .get_or_init(|| match Keyring::new(now, rotate_period_from_env()) {
-            Ok(keyring) => Some(keyring),
+            Ok(keyring) => Some(keyring.accepting_previous(accept_previous_from_env())),
             Err(e) => {
                 eprintln!("sesscache: fleet: no random bytes for ticket keys ({e}); libssl's own keys stay in use");
                 None
@@ -621,6 +665,19 @@ mod tests {
         let c = keyring.counters();
         assert_eq!((c.ring_version, c.rotations), (2, 2));
         assert_eq!((c.opened_previous, c.refused_aged_out, c.refused_unknown), (1, 1, 1));
+    }
+
+    #[test]
+    fn the_previous_key_opens_only_where_accepted() {
+        for accept in [true, false] {
+            let keyring = Keyring::new(0, 10).unwrap().accepting_previous(accept);
+            let sealed_under = keyring.ring(0).current.name;
+            let ring = keyring.ring(10);
+            assert_eq!(keyring.opener(&ring, &sealed_under).map(|(_, slot)| slot), accept.then_some(Slot::Previous));
+            assert_eq!(keyring.opener(&ring, &ring.current.name).map(|(_, slot)| slot), Some(Slot::Current));
+            let c = keyring.counters();
+            assert_eq!((c.opened_previous, c.refused_aged_out, c.opened), (u64::from(accept), u64::from(!accept), 1));
+        }
     }
 
     #[test]

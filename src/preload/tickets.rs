@@ -261,14 +261,12 @@ unsafe extern "C" fn on_ticket_key(
             }
             return Some(if ok { 1 } else { -1 });
         }
-        let Some((key, slot)) = ring.find(name) else {
-            keyring.note_refused(name);
+        let Some((key, slot)) = keyring.opener(&ring, name) else {
             return Some(0);
         };
         if !keys.init(&key.aes, &key.hmac, iv, false) {
             return Some(-1);
         }
-        keyring.note_opened(slot);
         Some(if renew || slot != Slot::Current { 2 } else { 1 })
     })
 }

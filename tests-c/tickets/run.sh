@@ -52,6 +52,9 @@ rm -f "$b.rot.report" "$b.fleet.report"
 timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_REPORT="$b.rot.report" LD_PRELOAD="$LIB" "$b" rotation 2 \
     >"$b.rot.fleet" 2>"$b.rot.fleet.err" &
 rot_fleet=$!
+timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_FLEET_TICKET_PREVIOUS=0 LD_PRELOAD="$LIB" \
+    "$b" rotation 2 >"$b.rot.noprev" 2>"$b.rot.noprev.err" &
+rot_noprev=$!
 
 run() { # output name, then the environment
     local name=$1
@@ -124,6 +127,9 @@ rc_fleet=$?
 check "plain libssl never rotates: every ticket resumes" $?
 [ $rc_fleet = 0 ] && [ "$(grep -c ': T0 after one: 1, T0 after two: 0, T1 after two: 1$' "$b.rot.fleet")" = 2 ]
 check "fleet on, rotating every 2 s: a ticket resumes after one rotation, not after two" $?
+wait $rot_noprev
+[ $? = 0 ] && [ "$(grep -c ': T0 after one: 0, T0 after two: 0, T1 after two: 0$' "$b.rot.noprev")" = 2 ]
+check "fleet on, SESSCACHE_FLEET_TICKET_PREVIOUS=0: a ticket does not resume after a rotation" $?
 [ "$(count "$b.rot.report" refused_aged_out)" = 2 ] && [ "$(count "$b.rot.report" opened_previous)" = 4 ]
 check "rotation: the report counts 2 tickets refused as aged out and 4 opened with the previous key" $?
 grep '"tickets"' "$b.rot.report"
