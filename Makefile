@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx stats tsan openssl-suite tickets clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx stats fleet tickets tsan openssl-suite clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx stats tickets tsan openssl-suite
+test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx stats fleet tickets tsan openssl-suite
 	@tests-c/summary.sh
 
 clean-logs:
@@ -89,6 +89,7 @@ python: lib
 preload: lib
 	@mkdir -p $(LOGS)
 	tests-c/preload/run.sh tls13 threads sni null_provider session_owner | tee $(LOGS)/preload.log
+	tests-c/preload/fleet/run.sh | tee -a $(LOGS)/preload.log
 
 # openssl s_server -www and s_client -reconnect, plain and preloaded.
 s-server: lib
@@ -113,6 +114,16 @@ stats: lib
 tickets: lib
 	@mkdir -p $(LOGS)
 	tests-c/tickets/run.sh | tee $(LOGS)/tickets.log
+
+# The fleet tier against a real redis-server started on free 127.0.0.1 ports: sessions made in
+# one process resume in another (TLS 1.2 ids, TLS 1.3 stateful) but not under another sid_ctx,
+# removed or expired nowhere; a 4-worker server's resumption rate without and with the fleet;
+# Redis absent, killed, restarted, stopped and paused; planted garbage, tampered and
+# foreign-key blobs; no master key in Redis; Redis Cluster; network namespaces
+# (tests-c/fleet/run.sh).
+fleet: lib
+	@mkdir -p $(LOGS)
+	tests-c/fleet/run.sh | tee $(LOGS)/fleet.log
 
 # ThreadSanitizer on the thread tests (Rust and tests-c/preload/threads.c, plain and preloaded):
 # tools/tsan.sh, cached under /var/cache/sesscache/tsan-target. Without a nightly toolchain with
@@ -140,12 +151,14 @@ clean:
 	rm -rf tests-c/out
 
 # `make bench`: the C benchmarks each way (libssl, preloaded, native), one table, the chart,
-# then the engine's criterion micro-benchmarks (bench/run.sh; results in BENCHMARKS.md).
+# then the engine's criterion micro-benchmarks (bench/run.sh; results in BENCHMARKS.md), then the
+# fleet's handshakes through a real Redis at 0 and 1 ms of delay (bench/fleet.sh).
 # `make bench-smoke`: each C benchmark once at a tiny size, so that they keep building.
 .PHONY: bench bench-smoke
 bench: header
 	bench/run.sh
 	$(CARGO) bench --locked --bench engine -- --warm-up-time 1 --measurement-time 3 --noplot
+	bench/fleet.sh
 
 bench-smoke: header
 	@mkdir -p $(LOGS)

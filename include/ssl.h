@@ -5,7 +5,9 @@
  * The handles are opaque. Functions keep OpenSSL 3's names, signatures and constant values;
  * those that are macros in OpenSSL (the SSL_CTX_sess_* statistics, the cache mode and size
  * setters) are real functions here. Functions prefixed sesscache_ are this library's own:
- * the steps a TLS handshake takes on the cache, for engines that are not OpenSSL.
+ * the steps a TLS handshake takes on the cache, for engines that are not OpenSSL, and
+ * sesscache_fleet_configure, which shares server sessions across processes and hosts through
+ * Redis (the fleet tier; the environment's SESSCACHE_FLEET* settings do the same).
  */
 
 #ifndef SESSCACHE_SSL_H
@@ -231,6 +233,15 @@ int SSL_SESSION_get_ex_new_index(long argl,
                                                  long,
                                                  void*),
                                  void (*free_func)(void*, void*, CRYPTO_EX_DATA*, int, long, void*));
+
+// Turns on the fleet tier for this process: sessions the server contexts of every process
+// pointed at the same Redis cache are shared, sealed under the key file's first key.
+// `url` is `redis://host:port/db` or `redis+unix:///path` (several URLs separated by commas
+// seed a Redis Cluster); `key_file` holds one key a line, 64 hex digits. It overrides
+// SESSCACHE_FLEET and SESSCACHE_FLEET_KEY_FILE, and must come before the first SSL_CTX_new:
+// a context keeps the fleet it was made with. Returns 1, or 0 with one line on stderr when an
+// argument is NULL or the URL or key file is refused (the tier then stays off).
+int sesscache_fleet_configure(const char *url, const char *key_file);
 
 // A handshake begins and has negotiated `version` (e.g. TLS1_2_VERSION). Counts connect or
 // accept by the connection's role, or their renegotiate counters if it already finished a

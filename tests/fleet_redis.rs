@@ -144,12 +144,14 @@ fn blobs_that_do_not_open_are_rejected_and_counted() {
     // Sealed for another session's name: moved under this one.
     plant(&mut con, 13, &keys.seal(&keys.name(0, PREFIX, &key(14)), &key(14), exp, &der(14)).unwrap());
     plant(&mut con, 15, &vec![b'x'; 64 * 1024]);
+    // Sealed under this name, but for another session (only a key holder could make it).
+    plant(&mut con, 17, &keys.seal(&keys.name(0, PREFIX, &key(17)), &key(18), exp, &der(18)).unwrap());
     // The control: a good blob planted the same way opens.
     plant(&mut con, 16, &keys.seal(&keys.name(0, PREFIX, &key(16)), &key(16), exp, &der(16)).unwrap());
-    for n in [10, 11, 12, 13, 15] {
+    for n in [10, 11, 12, 13, 15, 17] {
         assert_eq!(b.find(&key(n), now()), None, "blob {n} opened");
     }
-    assert_eq!(counters(&b).rejected, 5);
+    assert_eq!(counters(&b).rejected, 6);
     assert_eq!(b.find(&key(16), now()), Some(der(16)));
     // The same on the channel: garbage, a foreign key, a tampered message.
     eventually(10, "the subscription is up", || subscribers(&r) == 1);
@@ -163,7 +165,7 @@ fn blobs_that_do_not_open_are_rejected_and_counted() {
     m.extend_from_slice(name.as_bytes());
     m.extend_from_slice(&tampered);
     publish(&mut con, &m);
-    eventually(10, "both messages rejected", || counters(&b).rejected == 7);
+    eventually(10, "both messages rejected", || counters(&b).rejected == 8);
     assert_eq!(counters(&b).received, 0);
     assert_eq!(b.find(&key(11), now()), None);
 }
@@ -278,4 +280,85 @@ fn a_session_too_large_for_a_blob_is_dropped_and_counted() {
     f.drain(Duration::from_secs(10));
     let c = counters(&f);
     assert_eq!((c.published, c.publish_dropped), (1, 1));
+}
+
+/// Redis Cluster, three primaries: sessions are SET on their slots' nodes through the
+/// cluster client, PUBLISH reaches the subscriber on a seed, lookups and removals route.
+#[test]
+fn a_redis_cluster_shares_sessions_and_removals() {
+    let Some(nodes) = redis_server::cluster("a_redis_cluster_shares_sessions_and_removals") else { return };
+    let seeds = nodes.iter().map(|n| n.url()).collect::<Vec<_>>().join(",");
+    let (a, b) = (fleet(&seeds, &[]), fleet(&seeds, &[]));
+    let subscribed = || nodes.iter().map(subscribers).sum::<i64>();
+    started_by(&a);
+    started_by(&b);
+    eventually(10, "both subscriptions are up", || subscribed() == 2);
+    for n in 1..=8 {
+        a.publish(&key(n), der(n), now() + 300);
+    }
+    a.drain(Duration::from_secs(10));
+    assert_eq!(counters(&a).published, 8);
+    eventually(10, "b received every session", || counters(&b).received == 8);
+    for n in 1..=8 {
+        assert_eq!(b.find(&key(n), now()), Some(der(n)));
+    }
+    // Spread over the nodes by slot.
+    let held: Vec<i64> = nodes.iter().map(|n| redis::cmd("DBSIZE").query(&mut n.conn()).unwrap()).collect();
+    assert_eq!(held.iter().sum::<i64>(), 8);
+    assert!(held.iter().filter(|&&k| k > 0).count() >= 2, "every session on one node: {held:?}");
+    // A late process looks them up through the cluster.
+    let late = fleet(&seeds, &[("SESSCACHE_FLEET_BUDGET_US", "1000000")]);
+    assert_eq!(late.find(&key(5), now()), Some(der(5)));
+    assert_eq!(counters(&late).remote_hits, 1);
+    b.forget(&key(5));
+    eventually(10, "a heard of the removal", || a.forgotten(&key(5)));
+    b.drain(Duration::from_secs(10));
+    let held: i64 = nodes.iter().map(|n| redis::cmd("DBSIZE").query::<i64>(&mut n.conn()).unwrap()).sum();
+    assert_eq!(held, 7);
+    let later = fleet(&seeds, &[("SESSCACHE_FLEET_BUDGET_US", "1000000")]);
+    assert_eq!(later.find(&key(5), now()), None);
+    assert_eq!(later.find(&key(6), now()), Some(der(6)));
+}
+
+/// Starts a fleet's threads (a find of a session nobody has).
+fn started_by(f: &Fleet) {
+    assert_eq!(f.find(&key(250), now()), None);
+}
+
+/// A process that started the tier by publishing (its first handshake was a full one) has its
+/// lookup connection up before its first lookup: publisher, subscriber and lookup worker.
+#[test]
+fn the_lookup_connection_is_ready_before_the_first_lookup() {
+    let Some(r) = Redis::start("the_lookup_connection_is_ready_before_the_first_lookup") else { return };
+    let f = fleet(&r.url(), &[]);
+    f.publish(&key(1), der(1), now() + 300);
+    f.drain(Duration::from_secs(10));
+    let mut con = r.conn();
+    eventually(10, "three connections of the fleet's, and this one", || {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+        list.lines().count() == 4
+    });
+    assert_eq!(counters(&f).remote_lookups, 0);
+}
+
+/// redis+unix:// : the same sharing over a Unix socket.
+#[test]
+fn a_unix_socket_url_works_the_same() {
+    let dir = std::env::temp_dir().join(format!("sesscache-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("redis.sock");
+    let sock_arg = sock.to_str().unwrap().to_string();
+    let Some(r) =
+        Redis::start_with("a_unix_socket_url_works_the_same", &["--unixsocket", &sock_arg, "--unixsocketperm", "700"])
+    else {
+        return;
+    };
+    let url = format!("redis+unix://{}", sock.display());
+    let (a, b) = (fleet(&url, &[]), fleet(&url, &[]));
+    started(&r, &b, 0);
+    a.publish(&key(1), der(1), now() + 300);
+    eventually(10, "b received the session", || counters(&b).received == 1);
+    assert_eq!(b.find(&key(1), now()), Some(der(1)));
+    drop(r);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,8 +2,10 @@
 //! for add, remove and flush. Rules live here once; the C fronts only translate.
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use super::cache::{AddStart, Cache, Handle};
+use super::remote::{Codec, Fleet, Remote};
 use super::{CacheMode, Counter, Expiry, SessionKey, Stats};
 
 /// `SSL_SESSION_CACHE_MAX_SIZE_DEFAULT`.
@@ -63,6 +65,8 @@ pub struct Context<H> {
     /// Sessions the cache took in, and lookups it answered with a session: for reports.
     stored: AtomicU64,
     served: AtomicU64,
+    /// The fleet tier, when the process has one: unset (one load to learn it) otherwise.
+    fleet: OnceLock<Fleet<H>>,
 }
 
 impl<H: Session> Default for Context<H> {
@@ -75,6 +79,7 @@ impl<H: Session> Default for Context<H> {
             timeout: AtomicI64::new(DEFAULT_CTX_TIMEOUT),
             stored: AtomicU64::new(0),
             served: AtomicU64::new(0),
+            fleet: OnceLock::new(),
         }
     }
 }
@@ -133,12 +138,43 @@ impl<H: Session> Context<H> {
         self.served.fetch_add(1, Ordering::Relaxed);
     }
 
+    // ---- the fleet ----
+
+    /// Shares this context's server sessions through `remote`, crossing as `codec` encodes
+    /// them. Set once, by the front that made the context; false if it had one already.
+    pub fn attach_remote(&self, remote: Arc<dyn Remote>, codec: Box<dyn Codec<H>>) -> bool {
+        self.fleet.set(Fleet { remote, codec }).is_ok()
+    }
+    /// The fleet, while the mode makes this a server cache that looks up and stores itself:
+    /// client caches and the application's own (NO_INTERNAL_*) never use it.
+    pub(super) fn fleet(&self) -> Option<&Fleet<H>> {
+        let fleet = self.fleet.get()?;
+        let mode = self.mode();
+        (mode.contains(CacheMode::SERVER) && !mode.intersects(CacheMode::NO_INTERNAL)).then_some(fleet)
+    }
+    /// Whether `share` would publish: a fleet is attached and the mode lets this cache use it.
+    pub fn shares_sessions(&self) -> bool {
+        self.fleet().is_some()
+    }
+    /// The handshake (or a preloaded libssl) just cached server session `session`: share it
+    /// until its expiry. A session that never expires is not shared (Redis keys need an end).
+    pub fn share(&self, session: &H) {
+        let Some(fleet) = self.fleet() else { return };
+        let (key, expiry) = session.key_and_expiry();
+        let (Some(expires_at), Some(der)) = (expiry.last_valid_second(), fleet.codec.encode(session)) else {
+            return;
+        };
+        fleet.remote.publish(&key, der, expires_at);
+    }
+
     // ---- the cache operations of ssl_sess.c ----
 
     /// `SSL_CTX_add_session`: true (1) when the session entered the cache under a key that
     /// did not hold it already. Evicted sessions are marked not resumable and reported. The
     /// handle passed in becomes the cache's reference; `now` is read only for
     /// SSL_SESS_CACHE_UPDATE_TIME.
+    // Inlined into each front's SSL_CTX_add_session (callgrind: 10 to 50 fewer instructions).
+    #[inline]
     pub fn add(&self, session: H, now: impl FnOnce() -> i64, callbacks: &impl Callbacks<H>) -> bool {
         let (key, expiry) = session.key_and_expiry();
         let expiry = if self.mode().contains(CacheMode::UPDATE_TIME) { session.touch(now()) } else { expiry };
@@ -154,9 +190,13 @@ impl<H: Session> Context<H> {
             return false;
         };
         drop(replaced);
-        for victim in evicted {
-            victim.mark_not_resumable();
-            self.stats.bump(Counter::CacheFull);
+        // Tested first: the usual add evicts nothing and then builds no iterator (whose drop
+        // the compiler may leave out of line: callgrind counted 20 instructions an add).
+        if !evicted.is_empty() {
+            for victim in evicted {
+                victim.mark_not_resumable();
+                self.stats.bump(Counter::CacheFull);
+            }
         }
         if let Some(walk) = eviction {
             // One eviction at a time, so that each remove callback sees the cache as
@@ -176,13 +216,23 @@ impl<H: Session> Context<H> {
 
     /// `SSL_CTX_remove_session`: looks up the session's key. A session with an empty id is
     /// ignored (0, no callback). Otherwise the session is marked not resumable and the remove
-    /// callback sees it whether or not it was cached: OpenSSL 3.0's behaviour.
+    /// callback sees it whether or not it was cached: OpenSSL 3.0's behaviour. An explicit
+    /// removal, so the fleet forgets it too.
     pub fn remove(&self, session: &H, callbacks: &impl Callbacks<H>) -> bool {
         let key = session.key();
         if key.has_empty_id() {
             return false;
         }
-        let removed = self.cache.remove(&key, Some(session));
+        let removed = self.remove_locally(&key, session, callbacks);
+        if let Some(fleet) = self.fleet() {
+            fleet.remote.forget(&key);
+        }
+        removed
+    }
+
+    /// `remove` in this cache only: for a session the fleet already forgot.
+    pub(super) fn remove_locally(&self, key: &SessionKey, session: &H, callbacks: &impl Callbacks<H>) -> bool {
+        let removed = self.cache.remove(key, Some(session));
         session.mark_not_resumable();
         callbacks.removed(session);
         removed.is_some()

@@ -26,6 +26,10 @@ impl Expiry {
     pub fn is_expired_at(&self, now: i64) -> bool {
         !self.never && now > self.at
     }
+    /// The last second the session is valid (`time + timeout`), or None when it never expires.
+    pub fn last_valid_second(&self) -> Option<i64> {
+        (!self.never).then_some(self.at)
+    }
     /// The order as one number: the never-expires flag above the sum plus one, unsigned.
     /// 65 bits; `from_sort_key` gives the expiry back.
     pub fn sort_key(&self) -> u128 {

@@ -81,14 +81,28 @@ impl<H: HandshakeSession> Context<H> {
     /// OpenSSL's `lookup_sess_in_cache`: the cache (unless NO_INTERNAL_LOOKUP; a miss counts),
     /// then the get callback (a session no longer resumable is ignored; cb_hits counts; it is
     /// cached unless NO_INTERNAL_STORE). `key`'s id is what the peer offered.
+    ///
+    /// With a fleet (server caches only): a cached session the fleet forgot is removed here
+    /// and missed; after an internal miss the fleet's session, if it decodes into the session
+    /// asked for and is still usable at `now`, is the answer. It stays out of this cache, so
+    /// `number` keeps counting this context's own sessions, and cb_hits the application's.
     pub fn lookup(&self, key: &SessionKey, now: i64, callbacks: &impl GetCallback<H>) -> Option<H> {
         if !self.mode().contains(CacheMode::NO_INTERNAL_LOOKUP) {
             match self.get(key) {
-                Some(s) => {
-                    self.note_served();
-                    return Some(s);
-                }
+                Some(s) => match self.fleet() {
+                    Some(fleet) if fleet.remote.forgotten(key) => {
+                        self.remove_locally(key, &s, callbacks);
+                        self.stats.bump(Counter::Miss);
+                    }
+                    _ => {
+                        self.note_served();
+                        return Some(s);
+                    }
+                },
                 None => self.stats.bump(Counter::Miss),
+            }
+            if let Some(s) = self.find_shared(key, now) {
+                return Some(s);
             }
         }
         let s = callbacks.external_get(key.id())?;
@@ -100,6 +114,15 @@ impl<H: HandshakeSession> Context<H> {
             self.add(s.clone(), || now, callbacks);
         }
         Some(s)
+    }
+
+    /// The fleet's session under `key`. What comes back is only bytes: it must decode into
+    /// the session asked for, resumable and not timed out (which libssl would count and remove).
+    fn find_shared(&self, key: &SessionKey, now: i64) -> Option<H> {
+        let fleet = self.fleet()?;
+        let der = fleet.remote.find(key, now)?;
+        let s = fleet.codec.decode(&der, now)?;
+        (s.key() == *key && s.is_resumable() && !s.expiry().is_expired_at(now)).then_some(s)
     }
 
     /// A client offered a session with an id and the server chose not to resume it: the
@@ -158,8 +181,11 @@ impl<H: HandshakeSession> Context<H> {
         let mode = self.mode();
         let bit = peer.role.cache_bit();
         if mode.intersects(bit) && !hit {
-            if !mode.contains(CacheMode::NO_INTERNAL_STORE) {
-                self.add(session.clone(), || now, callbacks);
+            if !mode.contains(CacheMode::NO_INTERNAL_STORE)
+                && self.add(session.clone(), || now, callbacks)
+                && peer.role == Role::Server
+            {
+                self.share(session);
             }
             callbacks.new_session(session);
         }

@@ -20,5 +20,5 @@ pub use expiry::Expiry;
 pub use handshake::{GetCallback, HandshakeCallbacks, HandshakeSession, Peer, Resume};
 pub use key::SessionKey;
 pub use mode::{CacheMode, Role};
-pub use remote::Remote;
+pub use remote::{Codec, Remote};
 pub use stats::{Counter, Stats};

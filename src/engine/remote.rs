@@ -3,6 +3,8 @@
 //! and never under one of its locks; an implementation answers from memory, or waits at most
 //! its own small budget, and never runs user code.
 
+use std::sync::Arc;
+
 use super::SessionKey;
 
 /// What a context's cache uses beyond itself. Sessions cross as DER (`i2d_SSL_SESSION`'s
@@ -20,4 +22,19 @@ pub trait Remote: Send + Sync {
     /// Whether some process removed `key` explicitly since it was shared, so a local cache that
     /// still holds it must drop it. Memory only.
     fn forgotten(&self, key: &SessionKey) -> bool;
+}
+
+/// How a front turns its own session objects into the DER a `Remote` carries, and back. The
+/// engine stays free of FFI: a preloaded libssl's i2d/d2i, or our codec, live behind this.
+pub trait Codec<H>: Send + Sync {
+    /// None when the session cannot be encoded (it is then not shared).
+    fn encode(&self, session: &H) -> Option<Vec<u8>>;
+    /// A new session holding its own reference, or None for bytes that do not decode.
+    fn decode(&self, der: &[u8], now: i64) -> Option<H>;
+}
+
+/// A context's way to the fleet: set once by its front (`Context::attach_remote`).
+pub(super) struct Fleet<H> {
+    pub(super) remote: Arc<dyn Remote>,
+    pub(super) codec: Box<dyn Codec<H>>,
 }

@@ -70,6 +70,7 @@ pub mod cipher;
 pub mod ctx;
 pub mod der;
 pub mod exdata;
+pub mod fleet;
 pub mod handshake;
 pub mod method;
 pub mod session;

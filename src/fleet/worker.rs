@@ -530,7 +530,9 @@ impl Process {
     // ---- the lookup worker ----
 
     fn lookup_worker(&self, queue: Receiver<Lookup>) {
-        let mut conn: Option<Conn> = None;
+        // Connected before the first request where possible: a process whose first handshake
+        // was a full one (it started the tier by publishing) has it ready for its first lookup.
+        let mut conn: Option<Conn> = self.shared.target.connect().ok();
         let mut next_probe: Option<Instant> = None;
         let retry = self.shared.config.retry;
         while !self.stopped() {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::{Mutex, RwLock};
 
 use super::callbacks::CtxCallbacks;
+use super::der::DerCodec;
 use super::method::Method;
 use super::session::SessionRef;
 use crate::abi::boundary::{arc_from_c, arc_to_c, borrow, to_c};
@@ -105,6 +106,9 @@ pub(crate) unsafe fn new(method: *const SSL_METHOD) -> Option<*mut SSL_CTX> {
         sid_ctx: Mutex::new(ShortBytes::default()),
         callbacks: RwLock::new(AppCallbacks::default()),
     });
+    if let Some(remote) = crate::fleet::remote() {
+        ctx.cache.attach_remote(remote, Box::new(DerCodec));
+    }
     let weak: Weak<Ctx> = Arc::downgrade(&ctx);
     let p = arc_to_c::<SSL_CTX>(ctx);
     obs::registry::register(p as usize, weak);

@@ -5,10 +5,26 @@
 
 use std::ffi::{c_int, c_long, c_uchar};
 
-use super::session::Session;
+use super::session::{Session, SessionRef};
 use crate::abi::boundary::borrow;
 use crate::abi::*;
 use crate::codec::der;
+use crate::engine::Codec;
+
+/// How native sessions cross the fleet: the DER of `i2d_SSL_SESSION`, so a preloaded
+/// libssl's sessions and ours are the same bytes.
+pub(crate) struct DerCodec;
+
+impl Codec<SessionRef> for DerCodec {
+    fn encode(&self, session: &SessionRef) -> Option<Vec<u8>> {
+        der::encode(&session.fields())
+    }
+    /// Exactly one session: trailing bytes mean the remote's answer is not what was shared.
+    fn decode(&self, input: &[u8], now: i64) -> Option<SessionRef> {
+        let (fields, used) = der::decode(input, now)?;
+        (used == input.len()).then(|| Session::with_fields(fields))
+    }
+}
 
 pub(crate) unsafe fn i2d(s: *const SSL_SESSION, pp: *mut *mut c_uchar) -> Option<c_int> {
     // SAFETY: the module's contract: each handle is NULL or live, each buffer as long as given.

@@ -2,13 +2,15 @@
 //!
 //! libssl's own cache is switched off on the real context (SSL_SESS_CACHE_NO_INTERNAL) and
 //! three trampolines are installed as its external-cache callbacks:
-//! - `on_get` answers libssl's lookups from the engine, then from the application's get
-//!   callback, as libssl's internal lookup would;
-//! - `on_new` stores what libssl would have stored, then offers the session to the
-//!   application's new-session callback;
+//! - `on_get` answers libssl's lookups from the engine (with the fleet tier, when the process
+//!   has one: the engine's lookup asks it after a miss, and libssl's d2i makes the session),
+//!   then from the application's get callback, as libssl's internal lookup would;
+//! - `on_new` stores what libssl would have stored (publishing a server's to the fleet, in
+//!   libssl's i2d), then offers the session to the application's new-session callback;
 //! - `on_remove` is reached whenever libssl removes a session (expired, failed connection,
-//!   fatal alert): the engine drops it and the application's remove callback runs. Our own
-//!   `SSL_CTX_remove_session` calls libssl's only to mark the session, then does the same.
+//!   fatal alert): the engine drops it (and the fleet forgets it) and the application's remove
+//!   callback runs. Our own `SSL_CTX_remove_session` calls libssl's only to mark the session,
+//!   then does the same.
 //!
 //! The application's mode, size and callbacks live here; libssl sees only the bits that steer
 //! its handshake (CLIENT, SERVER, NO_AUTO_CLEAR).
@@ -32,7 +34,7 @@ use std::sync::{Arc, Weak};
 use once_cell::sync::OnceCell;
 use parking_lot::RwLock;
 
-use super::session::{in_own_call, with_context, without_callbacks, RealSession};
+use super::session::{in_own_call, with_context, without_callbacks, RealCodec, RealSession};
 use super::Runtime;
 use crate::abi::*;
 use crate::engine::{
@@ -362,6 +364,9 @@ unsafe fn adopt(
             drop(Arc::from_raw(slot));
             return Some(ctx);
         }
+        if let Some(remote) = crate::fleet::remote() {
+            state.engine.attach_remote(remote, Box::new(RealCodec));
+        }
         state.apply_mode(state.engine.mode().bits());
         (real.SSL_CTX_sess_set_new_cb)(ctx, Some(on_new));
         (real.SSL_CTX_sess_set_remove_cb)(ctx, Some(on_remove));
@@ -656,7 +661,14 @@ unsafe extern "C" fn on_new(ssl: *mut SSL, s: *mut SSL_SESSION) -> c_int {
         if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) && unsafe { stores_internally(rt, ssl, &callbacks) }
         {
             // SAFETY: libssl's live session.
-            st.add(unsafe { RealSession::borrowed(s)? });
+            let stored = st.add(unsafe { RealSession::borrowed(s)? });
+            // SAFETY: a live connection.
+            if stored && st.engine.shares_sessions() && unsafe { (rt.real.SSL_is_server)(ssl) } != 0 {
+                // libssl's reference lasts through this call: no reference of our own.
+                // SAFETY: libssl's live session; the handle is never dropped.
+                let session = std::mem::ManuallyDrop::new(unsafe { RealSession::owned(s)? });
+                st.engine.share(&session);
+            }
         }
         st.arm_auto_flush();
         // SAFETY: the application's callback with libssl's live objects.

@@ -1,6 +1,7 @@
 //! A counted reference to one of libssl's sessions: what the engine holds in preload mode.
 
 use std::cell::Cell;
+use std::ffi::c_long;
 use std::ptr::NonNull;
 
 use super::{runtime, Runtime};
@@ -48,6 +49,43 @@ impl RealSession {
     }
     fn rt(&self) -> &'static Runtime {
         runtime()
+    }
+}
+
+/// How libssl's sessions cross the fleet: libssl's own i2d/d2i, so that what it checks on a
+/// resumption (id context, version, timeout) is what it encoded. A failure leaves nothing on
+/// libssl's error queue, which the application's next SSL_get_error would read.
+pub(crate) struct RealCodec;
+
+impl engine::Codec<RealSession> for RealCodec {
+    fn encode(&self, session: &RealSession) -> Option<Vec<u8>> {
+        let real = &runtime().real;
+        // SAFETY: real functions on a live session; the second call writes at most the length
+        // the first returned, into a buffer of that length.
+        unsafe {
+            (real.ERR_set_mark)();
+            let len = (real.i2d_SSL_SESSION)(session.as_ptr(), std::ptr::null_mut());
+            let mut der = vec![0u8; usize::try_from(len).unwrap_or(0)];
+            let mut p = der.as_mut_ptr();
+            let written = if der.is_empty() { 0 } else { (real.i2d_SSL_SESSION)(session.as_ptr(), &mut p) };
+            (real.ERR_pop_to_mark)();
+            (written > 0 && written == len).then_some(der)
+        }
+    }
+    /// Exactly one session: trailing bytes mean the remote's answer is not what was shared.
+    fn decode(&self, der: &[u8], _now: i64) -> Option<RealSession> {
+        let real = &runtime().real;
+        let len = c_long::try_from(der.len()).ok()?;
+        let mut p = der.as_ptr();
+        // SAFETY: libssl reads at most `len` bytes at `p` and returns a new session with one
+        // reference, which the handle takes over, or NULL.
+        let session = unsafe {
+            (real.ERR_set_mark)();
+            let s = (real.d2i_SSL_SESSION)(std::ptr::null_mut(), &mut p, len);
+            (real.ERR_pop_to_mark)();
+            RealSession::owned(s)?
+        };
+        (p == der.as_ptr().wrapping_add(der.len())).then_some(session)
     }
 }
 

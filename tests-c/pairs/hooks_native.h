@@ -131,6 +131,11 @@ static inline int drv_handshake(struct conn *p, int offer_none)
         drv_fatal_alert(p->c);
         return 0;
     }
+#ifdef DRV_NEW_SESSION
+    /* what the TLS engine negotiated goes into the new session (an includer's hook) */
+    if (!resumed)
+        DRV_NEW_SESSION(p->s);
+#endif
 
     unsigned int sid_len = 0;
     const unsigned char *sid = SSL_SESSION_get_id(SSL_get_session(p->s), &sid_len);

@@ -32,11 +32,14 @@ impl Redis {
 
     /// With extra server arguments (`--cluster-enabled yes`, ...).
     pub fn start_with(test: &str, extra: &[&str]) -> Option<Redis> {
+        Redis::start_on(test, free_port(), extra)
+    }
+
+    pub fn start_on(test: &str, port: u16, extra: &[&str]) -> Option<Redis> {
         if !installed() {
             eprintln!("SKIPPED {test}: redis-server is not installed (.ci/run installs it)");
             return None;
         }
-        let port = free_port();
         let dir = std::env::temp_dir().join(format!("sesscache-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut r = Redis { child: None, port, dir, extra: extra.iter().map(|s| s.to_string()).collect() };
@@ -126,4 +129,45 @@ pub fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "not within {secs} s: {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// A port free now whose cluster bus port (+10000) is free too.
+pub fn free_cluster_port() -> u16 {
+    for _ in 0..1000 {
+        let p = free_port();
+        if p < 55000 && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port pair for a cluster node");
+}
+
+/// Three primaries on loopback, every slot assigned, the cluster state ok.
+pub fn cluster(test: &str) -> Option<Vec<Redis>> {
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        let port = free_cluster_port();
+        nodes.push(Redis::start_on(
+            test,
+            port,
+            &["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"],
+        )?);
+    }
+    let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+    let out = Command::new("redis-cli")
+        .arg("--cluster")
+        .arg("create")
+        .args(&addrs)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("redis-cli runs");
+    assert!(out.status.success(), "redis-cli --cluster create: {}", String::from_utf8_lossy(&out.stdout));
+    eventually(20, "every node says cluster_state:ok", || {
+        nodes.iter().all(|n| {
+            let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut n.conn()).unwrap_or_default();
+            info.contains("cluster_state:ok")
+        })
+    });
+    Some(nodes)
 }

@@ -1,0 +1,59 @@
+# A test runner's preamble, sourced (not run) by tests-c/*/run.sh after they set NAME:
+#   ok MSG / bad MSG      count and print a check ("ok   NAME: MSG", "FAIL NAME: MSG")
+#   skip MSG              print a skipped check ("skip NAME: MSG"), not counted
+#   finish                print "NAME: P passed, F failed" (what tests-c/summary.sh adds up), exit
+#   free_port             a free TCP port on 127.0.0.1 (picked by the kernel)
+#   wait_port PORT [HOST] until something accepts on it (at most 10 s)
+#   alive PID             it exists and is not a zombie
+#   wait_gone PID         until it has exited (at most 20 s)
+#   track PID             killed (TERM, then KILL) by cleanup_tracked, which the runner's trap calls
+# set -u safe; uses only bash, python3 and ps.
+passed=0
+failed=0
+TRACKED=()
+ok() { echo "ok   $NAME: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $NAME: $1"; failed=$((failed + 1)); }
+skip() { echo "skip $NAME: $1"; }
+finish() {
+    echo "$NAME: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+    local host=${2:-127.0.0.1}
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+alive() {
+    local s
+    s=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$s" ] && [ "${s#Z}" = "$s" ]
+}
+
+wait_gone() {
+    for _ in $(seq 200); do
+        alive "$1" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+track() { TRACKED+=("$1"); }
+
+cleanup_tracked() {
+    local pid
+    for pid in "${TRACKED[@]}"; do kill -CONT "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${TRACKED[@]}"; do
+        for _ in $(seq 30); do alive "$pid" || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+    done
+    TRACKED=()
+}
