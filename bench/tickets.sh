@@ -31,5 +31,5 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) 
 base=$(echo "${runs[plain]}" | median)
 for way in plain off fleet; do
     m=$(echo "${runs[$way]}" | median)
-    printf '%-6s median %8.2f us/handshake  rate vs plain %.3fx   runs:%s\n' "$way" "$m" "$(echo "$base / $m" | bc -l)" "${runs[$way]}"
+    printf '%-6s median %8.2f us/handshake  rate vs plain %.3fx   runs:%s\n' "$way" "$m" "$(awk -v b="$base" -v m="$m" 'BEGIN { print b / m }')" "${runs[$way]}"
 done
