@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 # `make demo`: openssl s_server preloaded with sesscache, resumed connections, the stats
 # page and the SESSCACHE_REPORT line (tools/demo.sh).
-.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx stats fleet tsan openssl-suite clean
+.PHONY: all lib header demo test clean-logs lint module-cycles fmt-check clippy check-header header-compile cargo-test fuzz-smoke scenarios modes python preload s-server nginx stats fleet tickets tsan openssl-suite clean
 
 all: header
 
@@ -25,7 +25,7 @@ header: lib
 demo: header
 	tools/demo.sh
 
-test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx stats fleet tsan openssl-suite
+test: clean-logs lint check-header header-compile cargo-test fuzz-smoke bench-smoke scenarios modes python preload s-server nginx stats fleet tickets tsan openssl-suite
 	@tests-c/summary.sh
 
 clean-logs:
@@ -108,6 +108,12 @@ nginx: lib
 stats: lib
 	@mkdir -p $(LOGS)
 	tests-c/stats/run.sh | tee $(LOGS)/stats.log
+
+# The fleet's session ticket keys (issue 12): tickets across contexts and rotations, the
+# application's own ticket keys and callbacks untouched, fleet off unchanged (tests-c/tickets).
+tickets: lib
+	@mkdir -p $(LOGS)
+	tests-c/tickets/run.sh | tee $(LOGS)/tickets.log
 
 # The fleet tier against a real redis-server started on free 127.0.0.1 ports: sessions made in
 # one process resume in another (TLS 1.2 ids, TLS 1.3 stateful) but not under another sid_ctx,

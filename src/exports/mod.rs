@@ -76,3 +76,4 @@ pub mod method;
 pub mod session;
 pub mod ssl;
 pub mod stats;
+pub mod tickets;

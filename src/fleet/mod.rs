@@ -20,6 +20,8 @@ pub mod counters;
 pub mod keys;
 pub mod memory;
 pub mod mirror;
+pub mod ring;
+pub mod ring_sync;
 pub mod seal;
 pub mod worker;
 
@@ -286,4 +288,11 @@ pub fn drain(within: Duration) {
     if let Some(f) = started_fleet() {
         f.drain(within);
     }
+}
+
+/// Where the process's ticket key ring lives in the fleet (its Redis, the fleet key); None
+/// while the fleet is off, and then the ring is this process's alone.
+pub fn ring_home() -> Option<Arc<dyn ring_sync::RingHome>> {
+    let fleet = PROCESS_FLEET.get_or_init(from_env).as_ref()?;
+    Some(fleet.shared.clone() as Arc<dyn ring_sync::RingHome>)
 }

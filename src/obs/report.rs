@@ -133,6 +133,11 @@ pub fn fleet_line(pid: i32, fleet: &crate::fleet::FleetCounters) -> String {
     format!("{{\"pid\":{pid},\"fleet\":{{{}}}}}\n", fleet.json_members())
 }
 
+/// The fleet's ticket keys' line, one per process that has a ring: its version and counts.
+pub fn tickets_line(pid: i32, tickets: &crate::fleet::ring::TicketCounters) -> String {
+    format!("{{\"pid\":{pid},\"tickets\":{{{}}}}}\n", tickets.json_members())
+}
+
 // ---- fork: the child starts counting from the values its contexts have at the fork ----
 
 extern "C" fn before_fork() {
@@ -194,6 +199,9 @@ extern "C" fn write_report() {
         let mut lines = lines;
         if let Some(fleet) = crate::fleet::counters_if_started() {
             lines.push(fleet_line(pid, &fleet));
+        }
+        if let Some(tickets) = crate::fleet::ring::counters_if_started() {
+            lines.push(tickets_line(pid, &tickets));
         }
         if lines.is_empty() {
             return;
@@ -262,6 +270,18 @@ mod tests {
              \"mirror_hits\":0,\"remote_lookups\":0,\"remote_hits\":2,\"remote_timeouts\":0,\"remote_errors\":0,\
              \"breaker_trips\":0,\"forgotten\":0,\"removals_received\":0,\"mirror_entries\":0,\"mirror_bytes\":640,\
              \"mirror_evicted\":0}}\n"
+        );
+    }
+
+    /// The ticket keys' line: the process, the ring's version and every count, by name.
+    #[test]
+    fn the_tickets_line() {
+        let t = crate::fleet::ring::TicketCounters { ring_version: 490_000, opened_previous: 2, ..Default::default() };
+        assert_eq!(
+            tickets_line(42, &t),
+            "{\"pid\":42,\"tickets\":{\"ring_version\":490000,\"rotations\":0,\"rings_fetched\":0,\
+             \"rings_published\":0,\"rings_rejected\":0,\"issued\":0,\"opened\":0,\"opened_previous\":2,\
+             \"refused_aged_out\":0,\"refused_unknown\":0,\"rotation_failures\":0}}\n"
         );
     }
 

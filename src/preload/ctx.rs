@@ -54,6 +54,8 @@ pub struct PreloadCtx {
     callbacks: RwLock<AppCallbacks>,
     /// The auto-flush sentinel in libssl's internal list, or null while there is none.
     sentinel: AtomicPtr<SSL_SESSION>,
+    /// Whether the fleet's ticket keys serve this context (tickets.rs).
+    pub(super) tickets: super::tickets::CtxTickets,
 }
 
 /// A sentinel's ex_data: whose it is, and whether libssl's flush took it out.
@@ -91,7 +93,7 @@ impl GetCallback<RealSession> for BoundCallbacks {
 }
 
 impl PreloadCtx {
-    fn real_ctx(&self) -> *mut SSL_CTX {
+    pub(super) fn real_ctx(&self) -> *mut SSL_CTX {
         self.ctx as *mut SSL_CTX
     }
     fn callbacks(&self) -> BoundCallbacks {
@@ -220,7 +222,7 @@ pub unsafe fn state<'a>(rt: &'static Runtime, ctx: *const SSL_CTX) -> Option<&'a
 ///
 /// # Safety
 /// `ssl` is a live libssl connection.
-unsafe fn state_of_ssl<'a>(rt: &'static Runtime, ssl: *const SSL) -> Option<&'a PreloadCtx> {
+pub(super) unsafe fn state_of_ssl<'a>(rt: &'static Runtime, ssl: *const SSL) -> Option<&'a PreloadCtx> {
     // SAFETY: a live real connection, and so a live session context.
     unsafe { state(rt, session_ctx(rt, ssl)) }
 }
@@ -306,7 +308,14 @@ unsafe extern "C" fn on_ssl_dup(
 /// directly keeps libssl's inner call from reaching our SSL_CTX_new_ex as well.
 pub unsafe fn new(rt: &'static Runtime, method: *const SSL_METHOD) -> Option<*mut SSL_CTX> {
     // SAFETY: libssl's constructor with the caller's method.
-    unsafe { adopt(rt, (rt.real.SSL_CTX_new_ex)(std::ptr::null_mut(), std::ptr::null(), method)) }
+    unsafe {
+        adopt(
+            rt,
+            (rt.real.SSL_CTX_new_ex)(std::ptr::null_mut(), std::ptr::null(), method),
+            std::ptr::null_mut(),
+            std::ptr::null(),
+        )
+    }
 }
 
 /// `SSL_CTX_new_ex`: libssl's, with the engine as its cache.
@@ -317,14 +326,19 @@ pub unsafe fn new_ex(
     method: *const SSL_METHOD,
 ) -> Option<*mut SSL_CTX> {
     // SAFETY: libssl's constructor with the caller's arguments.
-    unsafe { adopt(rt, (rt.real.SSL_CTX_new_ex)(libctx, propq, method)) }
+    unsafe { adopt(rt, (rt.real.SSL_CTX_new_ex)(libctx, propq, method), libctx, propq) }
 }
 
-/// Gives a context libssl just made its engine, once.
+/// Gives a context libssl just made its engine, once, and the fleet's ticket keys.
 ///
 /// # Safety
-/// `ctx` is NULL or a live libssl context.
-unsafe fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL_CTX> {
+/// `ctx` is NULL or a live libssl context made with `libctx` and `propq`.
+unsafe fn adopt(
+    rt: &'static Runtime,
+    ctx: *mut SSL_CTX,
+    libctx: *mut OSSL_LIB_CTX,
+    propq: *const c_char,
+) -> Option<*mut SSL_CTX> {
     let real = &rt.real;
     // SAFETY: real functions on the context libssl just returned.
     unsafe {
@@ -341,6 +355,7 @@ unsafe fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL_CTX>
             engine: Context::default(),
             callbacks: RwLock::new(AppCallbacks::default()),
             sentinel: AtomicPtr::new(std::ptr::null_mut()),
+            tickets: Default::default(),
         });
         // The slot owns one reference; `on_ctx_free` takes it back. Without the slot the
         // context keeps libssl's own cache, untouched.
@@ -356,6 +371,7 @@ unsafe fn adopt(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<*mut SSL_CTX>
         (real.SSL_CTX_sess_set_new_cb)(ctx, Some(on_new));
         (real.SSL_CTX_sess_set_remove_cb)(ctx, Some(on_remove));
         (real.SSL_CTX_sess_set_get_cb)(ctx, Some(on_get));
+        state.tickets.install(rt, ctx, libctx, propq);
         let weak: Weak<PreloadCtx> = Arc::downgrade(&state);
         obs::registry::register(ctx as usize, weak);
         state.arm_auto_flush();
@@ -385,6 +401,13 @@ pub unsafe fn ctrl(
             previous as c_long
         }
         SSL_CTRL_GET_SESS_CACHE_MODE => c_long::from(st.engine.mode().bits()),
+        super::tickets::SSL_CTRL_SET_TLSEXT_TICKET_KEYS => {
+            // SAFETY: our state of this live context; then libssl takes the keys.
+            unsafe {
+                super::tickets::keys_set(&st.tickets, rt, ctx, parg);
+                (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg)
+            }
+        }
         // SAFETY: every other command is libssl's.
         _ => unsafe { (rt.real.SSL_CTX_ctrl)(ctx, cmd, larg, parg) },
     })

@@ -12,6 +12,7 @@
 pub mod ctx;
 pub mod real;
 pub mod session;
+pub mod tickets;
 
 use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};

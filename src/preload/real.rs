@@ -5,6 +5,7 @@
 
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, CStr};
 
+use super::tickets::{TicketKeyCb, EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM};
 use crate::abi::*;
 
 /// libcrypto's ex_data classes (`CRYPTO_EX_INDEX_*`).
@@ -131,4 +132,14 @@ real_functions! {
     SSL_set_connect_state: fn(*mut SSL);
     SSL_set_accept_state: fn(*mut SSL);
     SSL_has_matching_session_id: fn(*const SSL, *const c_uchar, c_uint) -> c_int;
+    // The fleet's ticket keys (tickets.rs).
+    SSL_CTX_set_tlsext_ticket_key_evp_cb: fn(*mut SSL_CTX, Option<TicketKeyCb>) -> c_int;
+    SSL_CTX_callback_ctrl: fn(*mut SSL_CTX, c_int, Option<unsafe extern "C" fn()>) -> c_long;
+    SSL_CTX_get_options: fn(*const SSL_CTX) -> u64;
+    SSL_CTX_get_ssl_method: fn(*const SSL_CTX) -> *const SSL_METHOD;
+    EVP_CIPHER_fetch: fn(*mut OSSL_LIB_CTX, *const c_char, *const c_char) -> *mut EVP_CIPHER;
+    EVP_CIPHER_free: fn(*mut EVP_CIPHER);
+    EVP_EncryptInit_ex: fn(*mut EVP_CIPHER_CTX, *const EVP_CIPHER, *mut c_void, *const c_uchar, *const c_uchar) -> c_int;
+    EVP_DecryptInit_ex: fn(*mut EVP_CIPHER_CTX, *const EVP_CIPHER, *mut c_void, *const c_uchar, *const c_uchar) -> c_int;
+    EVP_MAC_CTX_set_params: fn(*mut EVP_MAC_CTX, *const OSSL_PARAM) -> c_int;
 }
