@@ -118,13 +118,14 @@ t = doc["totals"]["tickets"]
 assert len(rings) == 2 and t["processes"] == 2, (len(rings), t)
 assert t["refused_aged_out"] == 1, t
 assert t["opened_previous"] >= 1, t
-assert all(r["rotations"] >= 2 for r in rings), rings
+# B (the one that refused the ticket) rotated twice to refuse it; A's thread may lag a second.
+assert [r["rotations"] >= 2 for r in rings if r["refused_aged_out"] == 1] == [True], rings
 assert t["ring_version"] == max(r["ring_version"] for r in rings) > 0, t
 assert t["issued"] == sum(r["issued"] for r in rings) > 0, t
 print("opened_previous %d, refused_aged_out %d, rotations %s" % (t["opened_previous"], t["refused_aged_out"], [r["rotations"] for r in rings]))
 PY
     rc=$?
-    check "rotation: the stats sockets count it: opened with the previous key, 1 refused as aged out, 2+ rotations each ($(tr -d '\n' <"$OUT/stat.check"))" $rc
+    check "rotation: the stats sockets count it: opened with the previous key, 1 refused as aged out, 2+ rotations at B ($(tr -d '\n' <"$OUT/stat.check"))" $rc
     exit $failed
 fi
 for v in -tls1_3 -tls1_2; do
