@@ -16,7 +16,7 @@
 //!   process that made it (the parent's is not removed by a child).
 //!
 //! Protocol: `snapshot\n` -> one JSON document and close (`document`, with the fleet tier's
-//! counts when it runs); anything else -> one
+//! counts when it runs and the ticket key ring's once the process has one); anything else -> one
 //! `{"error":...}` line and close. The counts are this process's own work, as the report
 //! counts them: a forked child counts from the values at the fork (`number` excepted).
 
@@ -29,13 +29,15 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use super::{registry, Front, Snapshot};
+use crate::fleet::ring::TicketCounters;
 use crate::fleet::FleetCounters;
 
 /// The longest request line read.
 pub const REQUEST_LIMIT: usize = 256;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
-/// The version of the document's layout (fields are only ever added): 2 added `fleet`.
-pub const VERSION: u32 = 2;
+/// The version of the document's layout (fields are only ever added): 2 added `fleet`, 3
+/// added `tickets`.
+pub const VERSION: u32 = 3;
 
 /// This process tried to start its socket (whatever came of it); reset in a forked child.
 static TRIED: AtomicBool = AtomicBool::new(false);
@@ -156,6 +158,7 @@ fn answer(mut stream: UnixStream) {
             &program(),
             &registry::own_snapshots(),
             crate::fleet::counters_if_started().as_ref(),
+            crate::fleet::ring::counters_if_started().as_ref(),
         ),
         Err(e) => format!("{{\"error\":{}}}\n", json_string(e)),
     };
@@ -239,9 +242,16 @@ fn members(s: &Snapshot) -> String {
 }
 
 /// The answer to `snapshot`: the process, each context (an object with named fields, so
-/// counters can be added), the process's totals, and the fleet tier's counts (null where the
-/// tier did not start in this process); one line.
-pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)], fleet: Option<&FleetCounters>) -> String {
+/// counters can be added), the process's totals, the fleet tier's counts (null where the
+/// tier did not start in this process) and the ticket key ring's (null where the process has
+/// no ring); one line.
+pub fn document(
+    pid: u32,
+    program: &str,
+    contexts: &[(u64, Snapshot)],
+    fleet: Option<&FleetCounters>,
+    tickets: Option<&TicketCounters>,
+) -> String {
     let mode = match contexts.first() {
         Some((_, s)) => s.front.name(),
         None => "none",
@@ -263,10 +273,16 @@ pub fn document(pid: u32, program: &str, contexts: &[(u64, Snapshot)], fleet: Op
     out.push_str("],\"totals\":{");
     let total = total.unwrap_or_else(|| Snapshot::from_ctrl(Front::Native, |_| 0, 0, 0));
     out.push_str(&format!("\"contexts\":{},{}", contexts.len(), members(&total)));
+    out.push('}');
     match fleet {
-        Some(f) => out.push_str(&format!("}},\"fleet\":{{{}}}}}\n", f.json_members())),
-        None => out.push_str("},\"fleet\":null}\n"),
+        Some(f) => out.push_str(&format!(",\"fleet\":{{{}}}", f.json_members())),
+        None => out.push_str(",\"fleet\":null"),
     }
+    match tickets {
+        Some(t) => out.push_str(&format!(",\"tickets\":{{{}}}", t.json_members())),
+        None => out.push_str(",\"tickets\":null"),
+    }
+    out.push_str("}\n");
     out
 }
 
@@ -386,7 +402,7 @@ mod tests {
     fn the_document() {
         let a = Snapshot::from_ctrl(Front::Preload, |cmd| i64::from(cmd) - 20, 7, 8);
         let b = Snapshot::from_ctrl(Front::Preload, |_| 1, 1, 2);
-        let doc = document(42, "ng\"x", &[(1, a), (3, b)], None);
+        let doc = document(42, "ng\"x", &[(1, a), (3, b)], None, None);
         let fields = "\"number\":0,\"connect\":1,\"connect_good\":2,\"connect_renegotiate\":3,\"accept\":4,\
                       \"accept_good\":5,\"accept_renegotiate\":6,\"hits\":7,\"cb_hits\":8,\"misses\":9,\
                       \"timeouts\":10,\"cache_full\":11,\"stored\":7,\"served\":8";
@@ -399,21 +415,44 @@ mod tests {
         assert_eq!(
             doc,
             format!(
-                "{{\"version\":2,\"pid\":42,\"program\":\"ng\\\"x\",\"mode\":\"preload\",\"contexts\":[\
+                "{{\"version\":3,\"pid\":42,\"program\":\"ng\\\"x\",\"mode\":\"preload\",\"contexts\":[\
                  {{\"ctx\":1,\"mode\":\"preload\",{fields}}},{{\"ctx\":3,\"mode\":\"preload\",{ones}}}],\
-                 \"totals\":{{\"contexts\":2,{sums}}},\"fleet\":null}}\n"
+                 \"totals\":{{\"contexts\":2,{sums}}},\"fleet\":null,\"tickets\":null}}\n"
             )
         );
         assert_eq!(
-            document(1, "p", &[], None),
-            "{\"version\":2,\"pid\":1,\"program\":\"p\",\"mode\":\"none\",\"contexts\":[],\"totals\":{\"contexts\":0,\
+            document(1, "p", &[], None, None),
+            "{\"version\":3,\"pid\":1,\"program\":\"p\",\"mode\":\"none\",\"contexts\":[],\"totals\":{\"contexts\":0,\
              \"number\":0,\"connect\":0,\"connect_good\":0,\"connect_renegotiate\":0,\"accept\":0,\"accept_good\":0,\
              \"accept_renegotiate\":0,\"hits\":0,\"cb_hits\":0,\"misses\":0,\"timeouts\":0,\"cache_full\":0,\
-             \"stored\":0,\"served\":0},\"fleet\":null}\n"
+             \"stored\":0,\"served\":0},\"fleet\":null,\"tickets\":null}\n"
         );
         let fleet = FleetCounters { published: 5, mirror_entries: 2, ..Default::default() };
-        let doc = document(1, "p", &[], Some(&fleet));
-        assert!(doc.ends_with(&format!("\"served\":0}},\"fleet\":{{{}}}}}\n", fleet.json_members())), "{doc}");
+        let doc = document(1, "p", &[], Some(&fleet), None);
+        assert!(
+            doc.ends_with(&format!("\"served\":0}},\"fleet\":{{{}}},\"tickets\":null}}\n", fleet.json_members())),
+            "{doc}"
+        );
         assert!(doc.contains("\"fleet\":{\"published\":5,") && doc.contains("\"mirror_entries\":2,"));
+    }
+
+    /// The ring's counts after the fleet's, by the names the report uses; null without a ring.
+    #[test]
+    fn the_tickets_member() {
+        let tickets = TicketCounters { ring_version: 7, refused_aged_out: 3, ..Default::default() };
+        let doc = document(1, "p", &[], None, Some(&tickets));
+        assert!(
+            doc.ends_with(&format!("\"served\":0}},\"fleet\":null,\"tickets\":{{{}}}}}\n", tickets.json_members())),
+            "{doc}"
+        );
+        assert!(doc.contains("\"tickets\":{\"ring_version\":7,\"rotations\":0,"), "{doc}");
+        assert!(doc.contains("\"refused_aged_out\":3,"), "{doc}");
+        let fleet = FleetCounters { published: 5, ..Default::default() };
+        let doc = document(1, "p", &[], Some(&fleet), Some(&tickets));
+        assert!(doc.contains(&format!("}},\"tickets\":{{{}}}}}\n", tickets.json_members())), "{doc}");
+        let parsed: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(parsed["version"], 3);
+        assert_eq!(parsed["fleet"]["published"], 5);
+        assert_eq!(parsed["tickets"]["ring_version"], 7);
     }
 }

@@ -7,7 +7,8 @@
 #
 # Then, with the fleet: Redis paused (SIGSTOP), then killed: every handshake still completes
 # and a ticket from A still resumes at B (the ring is in memory). `rotation`: the fleet with a
-# 3 s rotation: a ticket from A resumes at B after one rotation, and not after two.
+# 3 s rotation: a ticket from A resumes at B after one rotation, and not after two, and the
+# stats sockets (`sesscache stat --json`) count it: opened with the previous key, refused as aged out.
 #
 # usage: tests-c/tickets/ab.sh plain|fleet|rotation [N]   env: PRELOAD_LIB, OUT
 # prints one line per check ("ok ..." / "FAIL ..."); exit 0 when all passed.
@@ -48,8 +49,10 @@ redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG || { echo "FAIL ab: r
 
 env_for_mode=(env -u SESSCACHE_DISABLE -u SESSCACHE_REPORT -u SESSCACHE_FLEET_TICKETS -u SESSCACHE_FLEET_TICKET_ROTATE)
 ROTATE=3
+RUN_DIR=$OUT/run
 if [ "$MODE" = rotation ]; then
-    env_for_mode+=(SESSCACHE_FLEET_TICKET_ROTATE=$ROTATE)
+    rm -rf "$RUN_DIR"
+    env_for_mode+=(SESSCACHE_FLEET_TICKET_ROTATE=$ROTATE SESSCACHE_RUN_DIR="$RUN_DIR")
 fi
 if [ "$MODE" != plain ]; then
     env_for_mode+=(LD_PRELOAD="$LIB" SESSCACHE_FLEET="redis://127.0.0.1:$REDIS_PORT/0" SESSCACHE_FLEET_KEY_FILE="$OUT/fleet.key")
@@ -105,6 +108,24 @@ if [ "$MODE" = rotation ]; then
     late=$([ "$(date +%s)" -lt $((b + 3 * ROTATE)) ] && echo 0 || echo 1)
     [ "$one" = 1 ] && [ "$two" = 0 ] && [ "$late" = 0 ]
     check "rotation every ${ROTATE} s: a ticket from A resumes at B after one rotation ($one), not after two ($two)" $?
+    # The same two handshakes in the ring's counts, read from both processes' stats sockets.
+    timeout 10 target/release/sesscache stat --json --run-dir "$RUN_DIR" >"$OUT/stat.json" 2>"$OUT/stat.err"
+    python3 - "$OUT/stat.json" <<'PY' >"$OUT/stat.check" 2>&1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rings = [p["tickets"] for p in doc["processes"] if p.get("tickets")]
+t = doc["totals"]["tickets"]
+assert len(rings) == 2 and t["processes"] == 2, (len(rings), t)
+assert t["refused_aged_out"] == 1, t
+assert t["opened_previous"] >= 1, t
+# B (the one that refused the ticket) rotated twice to refuse it; A's thread may lag a second.
+assert [r["rotations"] >= 2 for r in rings if r["refused_aged_out"] == 1] == [True], rings
+assert t["ring_version"] == max(r["ring_version"] for r in rings) > 0, t
+assert t["issued"] == sum(r["issued"] for r in rings) > 0, t
+print("opened_previous %d, refused_aged_out %d, rotations %s" % (t["opened_previous"], t["refused_aged_out"], [r["rotations"] for r in rings]))
+PY
+    rc=$?
+    check "rotation: the stats sockets count it: opened with the previous key, 1 refused as aged out, 2+ rotations at B ($(tr -d '\n' <"$OUT/stat.check"))" $rc
     exit $failed
 fi
 for v in -tls1_3 -tls1_2; do

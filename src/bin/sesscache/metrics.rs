@@ -2,8 +2,9 @@
 //! GET /metrics reads every process's stats socket and answers in the OpenMetrics text format
 //! (which Prometheus scrapes), encoded by the prometheus-client crate: counters per process
 //! (labels pid, program, mode) and the host's totals; the fleet tier's counts (`sesscache_fleet_*`,
-//! `sesscache_host_fleet_*`) for the processes where it runs. One connection at a time; a request is
-//! read for at most 5 s and 8 KiB.
+//! `sesscache_host_fleet_*`) for the processes where it runs, and the ticket key ring's
+//! (`sesscache_tickets_*`, `sesscache_host_tickets_*`) for the processes that have one. One
+//! connection at a time; a request is read for at most 5 s and 8 KiB.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,7 +17,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde_json::Value;
 
-use crate::procs::{self, count, FLEET_COUNTERS};
+use crate::procs::{self, count, FLEET_COUNTERS, TICKET_COUNTERS};
 
 const REQUEST_LIMIT: usize = 8 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,22 +70,44 @@ pub fn exposition(processes: &[Value]) -> String {
     // The fleet tier's, for the processes where it runs.
     let fleets: Vec<(Labels, &serde_json::Map<String, Value>)> =
         processes.iter().filter_map(|p| procs::fleet(p).map(|f| (labels(p), f))).collect();
-    let fleet_count = |f: &serde_json::Map<String, Value>, name: &str| f.get(name).and_then(Value::as_i64).unwrap_or(0);
+    let member_count =
+        |f: &serde_json::Map<String, Value>, name: &str| f.get(name).and_then(Value::as_i64).unwrap_or(0);
     if !fleets.is_empty() {
         let fleet = registry.sub_registry_with_prefix("fleet");
         for (name, help) in FLEET_COUNTERS {
             if procs::fleet_level(name) {
                 let family = Family::<Labels, Gauge>::default();
                 for (l, f) in &fleets {
-                    family.get_or_create(l).set(fleet_count(f, name));
+                    family.get_or_create(l).set(member_count(f, name));
                 }
                 fleet.register(name, format!("{help}, per process"), family);
             } else {
                 let family = Family::<Labels, Counter>::default();
                 for (l, f) in &fleets {
-                    family.get_or_create(l).inc_by(fleet_count(f, name).max(0) as u64);
+                    family.get_or_create(l).inc_by(member_count(f, name).max(0) as u64);
                 }
                 fleet.register(name, format!("{help}, per process"), family);
+            }
+        }
+    }
+    // The ticket key ring's, for the processes that have one.
+    let rings: Vec<(Labels, &serde_json::Map<String, Value>)> =
+        processes.iter().filter_map(|p| procs::tickets(p).map(|r| (labels(p), r))).collect();
+    if !rings.is_empty() {
+        let tickets = registry.sub_registry_with_prefix("tickets");
+        for (name, help) in TICKET_COUNTERS {
+            if procs::ticket_level(name) {
+                let family = Family::<Labels, Gauge>::default();
+                for (l, r) in &rings {
+                    family.get_or_create(l).set(member_count(r, name));
+                }
+                tickets.register(name, format!("{help}, per process"), family);
+            } else {
+                let family = Family::<Labels, Counter>::default();
+                for (l, r) in &rings {
+                    family.get_or_create(l).inc_by(member_count(r, name).max(0) as u64);
+                }
+                tickets.register(name, format!("{help}, per process"), family);
             }
         }
     }
@@ -105,17 +128,34 @@ pub fn exposition(processes: &[Value]) -> String {
     if let Some(f) = totals.get("fleet").and_then(Value::as_object) {
         let host_fleet = host.sub_registry_with_prefix("fleet");
         let g = Gauge::<i64>::default();
-        g.set(fleet_count(f, "processes"));
+        g.set(member_count(f, "processes"));
         host_fleet.register("processes", "Processes where the fleet tier runs", g);
         for (name, help) in FLEET_COUNTERS {
             if procs::fleet_level(name) {
                 let g = Gauge::<i64>::default();
-                g.set(fleet_count(f, name));
+                g.set(member_count(f, name));
                 host_fleet.register(name, format!("{help}, all processes"), g);
             } else {
                 let c = Counter::<u64>::default();
-                c.inc_by(fleet_count(f, name).max(0) as u64);
+                c.inc_by(member_count(f, name).max(0) as u64);
                 host_fleet.register(name, format!("{help}, all processes"), c);
+            }
+        }
+    }
+    if let Some(r) = totals.get("tickets").and_then(Value::as_object) {
+        let host_tickets = host.sub_registry_with_prefix("tickets");
+        let g = Gauge::<i64>::default();
+        g.set(member_count(r, "processes"));
+        host_tickets.register("processes", "Processes that have a ticket key ring", g);
+        for (name, help) in TICKET_COUNTERS {
+            if procs::ticket_level(name) {
+                let g = Gauge::<i64>::default();
+                g.set(member_count(r, name));
+                host_tickets.register(name, format!("{help}, the newest of all processes"), g);
+            } else {
+                let c = Counter::<u64>::default();
+                c.inc_by(member_count(r, name).max(0) as u64);
+                host_tickets.register(name, format!("{help}, all processes"), c);
             }
         }
     }
@@ -250,6 +290,7 @@ mod tests {
         }
         assert!(out.ends_with("# EOF\n"));
         assert!(!out.contains("fleet"), "no fleet anywhere: no fleet families");
+        assert!(!out.contains("tickets"), "no ring anywhere: no ticket families");
     }
 
     /// The fleet's counts per process where it runs, and the host's sums.
@@ -281,5 +322,49 @@ mod tests {
             assert!(out.contains(want), "missing {want:?} in:\n{out}");
         }
         assert!(!out.contains("pid=\"43\"} ") && !out.contains("sesscache_fleet_published_total{pid=\"43\""));
+    }
+
+    /// The ring's counts per process that has one, and the host's: sums, the newest version.
+    #[test]
+    fn the_tickets_exposition() {
+        let p: Value = serde_json::from_str(
+            r#"{"pid":41,"program":"nginx","mode":"preload","totals":{},"fleet":null,
+                "tickets":{"ring_version":490001,"rotations":2,"rings_fetched":1,"opened_previous":3,
+                           "refused_aged_out":4}}"#,
+        )
+        .unwrap();
+        let q: Value = serde_json::from_str(
+            r#"{"pid":42,"program":"nginx","mode":"preload","totals":{},
+                "tickets":{"ring_version":490000,"rotations":1,"refused_aged_out":1}}"#,
+        )
+        .unwrap();
+        let none: Value =
+            serde_json::from_str(r#"{"pid":43,"program":"x","mode":"native","totals":{},"tickets":null}"#).unwrap();
+        let out = exposition(&[p, q, none]);
+        for want in [
+            "# TYPE sesscache_tickets_ring_version gauge\n",
+            "sesscache_tickets_ring_version{pid=\"41\",program=\"nginx\",mode=\"preload\"} 490001\n",
+            "sesscache_tickets_ring_version{pid=\"42\",program=\"nginx\",mode=\"preload\"} 490000\n",
+            "# TYPE sesscache_tickets_rotations counter\n",
+            "sesscache_tickets_rotations_total{pid=\"41\",program=\"nginx\",mode=\"preload\"} 2\n",
+            "sesscache_tickets_rings_fetched_total{pid=\"41\",program=\"nginx\",mode=\"preload\"} 1\n",
+            "sesscache_tickets_opened_previous_total{pid=\"41\",program=\"nginx\",mode=\"preload\"} 3\n",
+            "sesscache_tickets_refused_aged_out_total{pid=\"42\",program=\"nginx\",mode=\"preload\"} 1\n",
+            "sesscache_tickets_issued_total{pid=\"42\",program=\"nginx\",mode=\"preload\"} 0\n",
+            "# TYPE sesscache_host_tickets_ring_version gauge\n",
+            "sesscache_host_tickets_ring_version 490001\n",
+            "sesscache_host_tickets_rotations_total 3\n",
+            "sesscache_host_tickets_refused_aged_out_total 5\n",
+            "sesscache_host_tickets_opened_previous_total 3\n",
+            "sesscache_host_tickets_processes 2\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
+        assert!(!out.contains("sesscache_tickets_rotations_total{pid=\"43\""), "no ring: no ticket samples");
+        assert!(!out.contains("sesscache_fleet_"), "no fleet anywhere: no fleet families");
+        for (name, _) in TICKET_COUNTERS {
+            assert!(out.contains(&format!("# TYPE sesscache_tickets_{name} ")), "no family for {name}");
+            assert!(out.contains(&format!("# TYPE sesscache_host_tickets_{name} ")), "no host family for {name}");
+        }
     }
 }

@@ -60,6 +60,34 @@ pub fn fleet_level(name: &str) -> bool {
     matches!(name, "mirror_entries" | "mirror_bytes")
 }
 
+/// The ticket key ring's counts in a process's document (`tickets`, null where the process has
+/// no ring), with their help text, in the library's order (`TicketCounters::fields`, which a
+/// test holds this to); `ring_version` is a level, the rest only grow.
+pub const TICKET_COUNTERS: [(&str, &str); 11] = [
+    ("ring_version", "Version of the ticket key ring in use (0: none yet)"),
+    ("rotations", "Ticket key ring rotations made or picked up"),
+    ("rings_fetched", "Ticket key rings taken from the fleet (Redis)"),
+    ("rings_published", "Ticket key rings of this process stored in Redis for the fleet"),
+    ("rings_rejected", "Ticket key rings in Redis that did not open (tampered, another fleet key, garbage)"),
+    ("issued", "Tickets sealed under the current key"),
+    ("opened", "Tickets opened with the current or next key"),
+    ("opened_previous", "Tickets opened with the previous key (renewed)"),
+    ("refused_aged_out", "Tickets refused as sealed under a key the ring aged out (full handshake)"),
+    ("refused_unknown", "Tickets refused as sealed under a key never held (full handshake)"),
+    ("rotation_failures", "Rotations that could not draw a key (the ring stayed as it was)"),
+];
+
+/// Whether a ticket count is a level (a gauge) rather than a running total. The host's
+/// value of a level is the newest ring's version, not a sum.
+pub fn ticket_level(name: &str) -> bool {
+    name == "ring_version"
+}
+
+/// A process's ticket counts, or None where it has no ring.
+pub fn tickets(p: &Value) -> Option<&serde_json::Map<String, Value>> {
+    p.get("tickets").and_then(Value::as_object)
+}
+
 /// A process's fleet counts, or None where its tier is off.
 pub fn fleet(p: &Value) -> Option<&serde_json::Map<String, Value>> {
     p.get("fleet").and_then(Value::as_object)
@@ -224,6 +252,18 @@ pub fn totals(processes: &[Value]) -> serde_json::Map<String, Value> {
         }
         t.insert("fleet".into(), f.into());
     }
+    // The ticket key ring's, over the processes that have one (absent when none has).
+    let rings: Vec<&serde_json::Map<String, Value>> = processes.iter().filter_map(tickets).collect();
+    if !rings.is_empty() {
+        let mut r = serde_json::Map::new();
+        r.insert("processes".into(), rings.len().into());
+        for (name, _) in TICKET_COUNTERS {
+            let values = rings.iter().map(|m| m.get(name).and_then(Value::as_i64).unwrap_or(0));
+            let total: i64 = if ticket_level(name) { values.max().unwrap_or(0) } else { values.sum() };
+            r.insert(name.into(), total.into());
+        }
+        t.insert("tickets".into(), r.into());
+    }
     t
 }
 
@@ -269,6 +309,36 @@ mod tests {
         assert_eq!(f["mirror_bytes"], 150);
         assert_eq!(f["rejected"], 0);
         assert_eq!(f.as_object().unwrap().len(), 1 + FLEET_COUNTERS.len());
+    }
+
+    #[test]
+    fn ticket_totals_sum_the_processes_with_a_ring() {
+        let a: Value = serde_json::from_str(
+            r#"{"pid":1,"totals":{},"tickets":{"ring_version":7,"rotations":2,"opened_previous":1}}"#,
+        )
+        .unwrap();
+        let b: Value = serde_json::from_str(r#"{"pid":2,"totals":{},"tickets":null}"#).unwrap();
+        let c: Value = serde_json::from_str(
+            r#"{"pid":3,"totals":{},"tickets":{"ring_version":6,"rotations":1,"refused_aged_out":4}}"#,
+        )
+        .unwrap();
+        let t = totals(&[a.clone(), b.clone(), c]);
+        let r = &t["tickets"];
+        assert_eq!(r["processes"], 2);
+        assert_eq!(r["ring_version"], 7, "the newest ring, not a sum");
+        assert_eq!(r["rotations"], 3);
+        assert_eq!(r["opened_previous"], 1);
+        assert_eq!(r["refused_aged_out"], 4);
+        assert_eq!(r["issued"], 0);
+        assert_eq!(r.as_object().unwrap().len(), 1 + TICKET_COUNTERS.len());
+        assert!(totals(&[b]).get("tickets").is_none(), "no ring anywhere: no ticket totals");
+    }
+
+    /// The names are the library's, in its order: what its stats socket sends.
+    #[test]
+    fn ticket_names_are_the_librarys() {
+        let library = sesscache::fleet::ring::TicketCounters::default();
+        assert!(library.fields().iter().map(|(name, _)| *name).eq(TICKET_COUNTERS.iter().map(|(name, _)| *name)));
     }
 
     #[test]

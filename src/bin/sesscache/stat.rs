@@ -61,6 +61,25 @@ pub fn table(dir: &std::path::Path, scan: &Scan, footer: &str) -> String {
             n("mirror_bytes"),
         ));
     }
+    if let Some(r) = t.get("tickets").and_then(Value::as_object) {
+        let n = |name: &str| r.get(name).and_then(Value::as_i64).unwrap_or(0);
+        out.push_str(&format!(
+            "tickets: processes {}  ring version {}  rotations {}  rings fetched {}  published {}  rejected {}  \
+             issued {}  opened {}  opened previous {}  refused aged out {}  unknown {}  rotation failures {}\n",
+            n("processes"),
+            n("ring_version"),
+            n("rotations"),
+            n("rings_fetched"),
+            n("rings_published"),
+            n("rings_rejected"),
+            n("issued"),
+            n("opened"),
+            n("opened_previous"),
+            n("refused_aged_out"),
+            n("refused_unknown"),
+            n("rotation_failures"),
+        ));
+    }
     let mut notes = Vec::new();
     if scan.unreadable > 0 {
         notes.push(format!("{} socket(s) of other users not readable", scan.unreadable));
@@ -133,6 +152,42 @@ pub fn table(dir: &std::path::Path, scan: &Scan, footer: &str) -> String {
                 n("publish_dropped"),
                 n("rejected"),
                 n("mirror_entries"),
+            ));
+        }
+    }
+    let rings: Vec<(&Value, &serde_json::Map<String, Value>)> =
+        scan.processes.iter().filter_map(|p| procs::tickets(p).map(|r| (p, r))).collect();
+    if !rings.is_empty() {
+        out.push('\n');
+        out.push_str(&format!(
+            "{:>8} {:>12} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}\n",
+            "PID",
+            "RING",
+            "ROTATIONS",
+            "FETCHED",
+            "PUBLISHED",
+            "REJECTED",
+            "ISSUED",
+            "OPENED",
+            "PREVIOUS",
+            "AGED_OUT",
+            "UNKNOWN"
+        ));
+        for (p, r) in rings {
+            let n = |name: &str| r.get(name).and_then(Value::as_i64).unwrap_or(0);
+            out.push_str(&format!(
+                "{:>8} {:>12} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}\n",
+                count(p, "pid"),
+                n("ring_version"),
+                n("rotations"),
+                n("rings_fetched"),
+                n("rings_published"),
+                n("rings_rejected"),
+                n("issued"),
+                n("opened"),
+                n("opened_previous"),
+                n("refused_aged_out"),
+                n("refused_unknown"),
             ));
         }
     }
@@ -304,6 +359,53 @@ mod tests {
         assert!(lines[header + 1].split_whitespace().eq(["41", "5", "7", "4", "2", "3", "1", "0", "1", "6", "8", "9"]));
         let doc: Value = serde_json::from_str(&json(std::path::Path::new("/d"), &s)).unwrap();
         assert_eq!(doc["totals"]["fleet"]["published"], 5);
+    }
+
+    #[test]
+    fn the_ticket_rows() {
+        assert!(!table(std::path::Path::new("/d"), &scan(), "").contains("tickets"));
+        let p: Value = serde_json::from_str(
+            r#"{"pid":41,"program":"nginx","mode":"preload","contexts":[],"totals":{"contexts":1},"fleet":null,
+                "tickets":{"ring_version":490001,"rotations":2,"rings_fetched":1,"rings_published":1,
+                           "rings_rejected":3,"issued":10,"opened":6,"opened_previous":4,"refused_aged_out":5,
+                           "refused_unknown":7,"rotation_failures":8}}"#,
+        )
+        .unwrap();
+        let q: Value = serde_json::from_str(
+            r#"{"pid":42,"program":"nginx","mode":"preload","contexts":[],"totals":{"contexts":1},
+                "tickets":{"ring_version":490000,"rotations":1,"issued":2}}"#,
+        )
+        .unwrap();
+        let s = Scan { processes: vec![p, q], unreadable: 0, removed: 0, unanswered: 0 };
+        let t = table(std::path::Path::new("/d"), &s, "");
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[2],
+            "tickets: processes 2  ring version 490001  rotations 3  rings fetched 1  published 1  rejected 3  \
+             issued 12  opened 6  opened previous 4  refused aged out 5  unknown 7  rotation failures 8"
+        );
+        assert!(!t.contains("RECEIVED"), "no fleet: no fleet rows");
+        let header = lines.iter().position(|l| l.trim_start().starts_with("PID") && l.contains("ROTATIONS")).unwrap();
+        assert!(lines[header].split_whitespace().eq([
+            "PID",
+            "RING",
+            "ROTATIONS",
+            "FETCHED",
+            "PUBLISHED",
+            "REJECTED",
+            "ISSUED",
+            "OPENED",
+            "PREVIOUS",
+            "AGED_OUT",
+            "UNKNOWN"
+        ]));
+        assert!(lines[header + 1]
+            .split_whitespace()
+            .eq(["41", "490001", "2", "1", "1", "3", "10", "6", "4", "5", "7"]));
+        assert!(lines[header + 2].split_whitespace().eq(["42", "490000", "1", "0", "0", "0", "2", "0", "0", "0", "0"]));
+        let doc: Value = serde_json::from_str(&json(std::path::Path::new("/d"), &s)).unwrap();
+        assert_eq!(doc["totals"]["tickets"]["rotations"], 3);
+        assert_eq!(doc["processes"][0]["tickets"]["opened_previous"], 4);
     }
 
     #[test]
