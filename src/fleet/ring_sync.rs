@@ -195,22 +195,30 @@ pub fn spawn(home: Arc<dyn RingHome>, keyring: &'static Keyring) -> std::io::Res
 
 /// The process whose ring thread runs (0: none yet); a forked child differs and starts its own.
 static RUNNING_IN: AtomicU32 = AtomicU32::new(0);
+/// The process that made its first round at a context's creation (0: none yet).
+static FETCHED_IN: AtomicU32 = AtomicU32::new(0);
 
-/// The process's keyring, its thread started in this process if `home` is given. `first`
-/// (at a context's creation, never in a handshake): one round first, on this thread, bounded by
-/// the connection's timeouts, so that the process seals under the fleet's ring from its first
-/// ticket on.
+/// The process's keyring. `first` (at a context's creation, never in a handshake): one round,
+/// once per process, on this thread, bounded by the connection's timeouts, so that the process
+/// seals under the fleet's ring from its first ticket on; no thread yet, so a master that only
+/// makes contexts and forks its workers never runs one. Otherwise (a ticket is being sealed or
+/// opened): the ring thread starts, once in each process that handles tickets. A ring a round
+/// older than the fleet's still agrees with it on the current key (the fleet's next becomes
+/// everyone's current), and the thread's first round follows at once.
 pub fn keyring(home: Option<Arc<dyn RingHome>>, first: bool) -> Option<&'static Keyring> {
     let keyring = ring::process(now())?;
     let pid = std::process::id();
     let Some(home) = home else { return Some(keyring) };
-    if RUNNING_IN.load(Ordering::Relaxed) == pid || RUNNING_IN.swap(pid, Ordering::AcqRel) == pid {
+    if first {
+        if RUNNING_IN.load(Ordering::Relaxed) != pid && FETCHED_IN.swap(pid, Ordering::AcqRel) != pid {
+            if let Ok(mut con) = home.connect() {
+                let _ = sync_once(con.as_mut(), keyring, home.keys(), home.prefix(), now());
+            }
+        }
         return Some(keyring);
     }
-    if first {
-        if let Ok(mut con) = home.connect() {
-            let _ = sync_once(con.as_mut(), keyring, home.keys(), home.prefix(), now());
-        }
+    if RUNNING_IN.load(Ordering::Relaxed) == pid || RUNNING_IN.swap(pid, Ordering::AcqRel) == pid {
+        return Some(keyring);
     }
     if let Err(e) = spawn(home, keyring) {
         eprintln!("sesscache: fleet: no thread for the ticket key ring ({e}); rotating locally");
