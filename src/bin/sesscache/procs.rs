@@ -336,6 +336,12 @@ mod tests {
 
     /// The names are the library's, in its order: what its stats socket sends.
     #[test]
+    fn fleet_names_are_the_librarys() {
+        let library = sesscache::fleet::FleetCounters::default();
+        assert!(library.fields().iter().map(|(name, _)| *name).eq(FLEET_COUNTERS.iter().map(|(name, _)| *name)));
+    }
+
+    #[test]
     fn ticket_names_are_the_librarys() {
         let library = sesscache::fleet::ring::TicketCounters::default();
         assert!(library.fields().iter().map(|(name, _)| *name).eq(TICKET_COUNTERS.iter().map(|(name, _)| *name)));
