@@ -159,6 +159,8 @@ bench: header
 	bench/run.sh
 	$(CARGO) bench --locked --bench engine -- --warm-up-time 1 --measurement-time 3 --noplot
 	bench/fleet.sh
+	TICKETS=1 bench/fleet.sh
+	bench/tickets.sh
 
 # The fleet's fan-out cost per process at scale (bench/fleet_scale.sh; BENCHMARKS.md, "Fleet: cost
 # per process at scale"): needs redis-server.

@@ -11,6 +11,9 @@
 # handshake (INFO commandstats before and after each phase). Table: bench/out/fleet.md.
 #
 # usage: bench/fleet.sh            (N, default 500 clients per run; RUNS, default 3)
+#        TICKETS=1 bench/fleet.sh  TLS 1.3 stateless tickets instead of cached sessions (issue 12):
+#                                  "fleet" is then a ticket from A resumed at B through the fleet's
+#                                  ticket key ring; table bench/out/fleet-tickets.md
 set -uo pipefail
 cd "$(dirname "$0")/.."
 NAME=bench-fleet
@@ -18,6 +21,9 @@ NAME=bench-fleet
 . tests-c/lib/runner.sh
 N=${N:-500}
 RUNS=${RUNS:-3}
+TICKETS=${TICKETS:-0}
+SERVER_FLAGS=() CLIENT_FLAGS=() TAG=""
+[ "$TICKETS" = 1 ] && SERVER_FLAGS=(-V 13 -T) CLIENT_FLAGS=(--version 13) TAG=-tickets
 OUT=bench/out
 mkdir -p "$OUT/lib"
 cp target/release/libsesscache.so "$OUT/lib/libsesscache-fleet.so" # a snapshot, as bench/run.sh does
@@ -39,7 +45,7 @@ start_server() { # NAME PORT fleet|plain REDIS_PORT -> waits for "ready"
     [ "$3" = fleet ] && env+=(LD_PRELOAD="$LIB" SESSCACHE_FLEET="redis://127.0.0.1:$4/0"
         SESSCACHE_FLEET_KEY_FILE="$TMP/fleet.key" SESSCACHE_REPORT="$TMP/$1.report")
     "${env[@]}" timeout 900 "$OUT/fleet-server" -p "$2" -C "$TMP/cert.pem" -K "$TMP/key.pem" -l 880 \
-        >"$TMP/$1.out" 2>"$TMP/$1.err" &
+        "${SERVER_FLAGS[@]}" >"$TMP/$1.out" 2>"$TMP/$1.err" &
     eval "PID_$1=$!"
     track $!
     local up=0
@@ -54,7 +60,9 @@ start_server() { # NAME PORT fleet|plain REDIS_PORT -> waits for "ready"
     # and it hears the channel once Redis counts its subscription (as tests-c/fleet/run.sh's warm).
     local before
     before=$(subscribers)
-    timeout 30 python3 tests-c/fleet/client.py --new "$2" --back "$2" --clients 1 >/dev/null
+    timeout 30 python3 tests-c/fleet/client.py --new "$2" --back "$2" --clients 1 "${CLIENT_FLAGS[@]}" >/dev/null
+    # A ticket server publishes no session (its first ticket started its ring thread instead).
+    [ "$TICKETS" = 1 ] && return 0
     for _ in $(seq 50); do [ "$(subscribers)" -gt "$before" ] && return 0; sleep 0.1; done
     echo "bench-fleet: server $1's fleet did not subscribe" >&2
     exit 1
@@ -68,7 +76,7 @@ redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$
 track $!
 for _ in $(seq 100); do [ "$(redis-cli -p "$RPORT" PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 
-RESULTS=$OUT/fleet.tsv
+RESULTS=$OUT/fleet$TAG.tsv
 LAGS=$TMP/lags
 {
     echo "# machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
@@ -99,7 +107,7 @@ for delay in 0 1; do
             local) args=(--new "$A" --back "$A" --redis-port "$RPORT") ;;
             fleet) args=(--new "$A" --back "$B" --redis-port "$RPORT" --pause-ms 300) ;;
             esac
-            got=$(timeout 600 python3 tests-c/fleet/client.py "${args[@]}" --clients "$N" --seed "$run")
+            got=$(timeout 600 python3 tests-c/fleet/client.py "${args[@]}" "${CLIENT_FLAGS[@]}" --clients "$N" --seed "$run")
             python3 - "$got" "$delay" "$w" "$run" >>"$RESULTS" <<'EOF'
 import json, sys
 d, delay, w, run = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -119,8 +127,9 @@ EOF
         stop_server A
         stop_server B
         stop_server P
-        cp "$TMP/B.report" "$OUT/fleet-B-report-$delay-$run.json" 2>/dev/null || true
+        cp "$TMP/B.report" "$OUT/fleet$TAG-B-report-$delay-$run.json" 2>/dev/null || true
     done
+    [ "$TICKETS" = 1 ] && continue # no session travels on the channel: no replication lag
     # Replication lag: a subscriber behind the same delay as the servers hears A's sessions.
     A=$(free_port)
     start_server A "$A" fleet "$FPORT"
@@ -129,9 +138,9 @@ EOF
     echo "bench-fleet: delay $delay ms, replication lag: $lag" >&2
     echo "# lag at $delay ms: $lag" >>"$LAGS"
 done
-cat "$LAGS" >>"$RESULTS"
+[ -f "$LAGS" ] && cat "$LAGS" >>"$RESULTS"
 # Memory per replicated session: B's mirror after the last run, from its report (if it says).
-python3 - "$OUT"/fleet-B-report-1-"$RUNS".json >>"$RESULTS" <<'EOF'
+python3 - "$OUT"/fleet$TAG-B-report-1-"$RUNS".json >>"$RESULTS" <<'EOF'
 import json, sys
 try:
     lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -149,7 +158,7 @@ else:
     print("# B's mirror: not in its report")
 EOF
 echo "# finished: $(date '+%F %T'); loadavg: $(cut -d' ' -f1-3 /proc/loadavg); delay: $delay_how" >>"$RESULTS"
-python3 - "$RESULTS" <<'EOF' | tee "$OUT/fleet.md"
+python3 - "$RESULTS" <<'EOF' | tee "$OUT/fleet$TAG.md"
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if not l.startswith(("#", "delay"))]
 notes = [l.strip() for l in open(sys.argv[1]) if l.startswith("#")]

@@ -10,8 +10,9 @@
  * connection's session first (an explicit removal, which the fleet must apply everywhere).
  *
  * usage: server -p PORT -C CERT -K KEY [-a ADDR] [-V 12|13] [-s SID_CTX] [-t TIMEOUT]
- *               [-w WORKERS] [-l LIFETIME]
+ *               [-w WORKERS] [-l LIFETIME] [-T]
  *   -V 12   TLS 1.2 only (session ids);  -V 13  TLS 1.3 only, stateful (SSL_OP_NO_TICKET)
+ *   -T      stateless tickets instead (no SSL_OP_NO_TICKET): the ticket key ring's benchmark
  *   -s      the session id context (default "sesscache-fleet")
  *   -t      SSL_CTX_set_timeout in seconds (default libssl's 300)
  *   -w      worker processes (default 1)
@@ -49,7 +50,7 @@ static void on_stop(int sig) {
 
 static void usage(void) {
     fprintf(stderr, "usage: server -p PORT -C CERT -K KEY [-a ADDR] [-V 12|13] [-s SID_CTX] [-t TIMEOUT] "
-                    "[-w WORKERS] [-l LIFETIME]\n");
+                    "[-w WORKERS] [-l LIFETIME] [-T]\n");
     exit(2);
 }
 
@@ -65,7 +66,8 @@ static void catch_stop_signals(void) {
     signal(SIGPIPE, SIG_IGN);
 }
 
-static SSL_CTX *make_ctx(const char *cert, const char *key, int version, const char *sid_ctx, long timeout) {
+static SSL_CTX *make_ctx(const char *cert, const char *key, int version, const char *sid_ctx, long timeout,
+                         int tickets) {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL) return NULL;
     int v = version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
@@ -77,7 +79,7 @@ static SSL_CTX *make_ctx(const char *cert, const char *key, int version, const c
         return NULL;
     }
     /* TLS 1.2: session ids only; TLS 1.3: stateful sessions, which the server cache stores. */
-    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    if (!tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     if (timeout > 0) SSL_CTX_set_timeout(ctx, timeout);
     return ctx;
 }
@@ -158,10 +160,10 @@ static void forget(pid_t *kids, int n, pid_t gone) {
 
 int main(int argc, char **argv) {
     const char *cert = NULL, *key = NULL, *addr = "127.0.0.1", *sid_ctx = "sesscache-fleet";
-    int port = 0, version = 12, workers = 1, lifetime = 120;
+    int port = 0, version = 12, workers = 1, lifetime = 120, tickets = 0;
     long timeout = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "p:C:K:a:V:s:t:w:l:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:C:K:a:V:s:t:w:l:T")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
         case 'C': cert = optarg; break;
@@ -172,6 +174,7 @@ int main(int argc, char **argv) {
         case 't': timeout = atol(optarg); break;
         case 'w': workers = atoi(optarg); break;
         case 'l': lifetime = atoi(optarg); break;
+        case 'T': tickets = 1; break;
         default: usage();
         }
     }
@@ -181,7 +184,7 @@ int main(int argc, char **argv) {
     catch_stop_signals();
     alarm((unsigned)lifetime);
 
-    SSL_CTX *ctx = make_ctx(cert, key, version, sid_ctx, timeout);
+    SSL_CTX *ctx = make_ctx(cert, key, version, sid_ctx, timeout, tickets);
     if (ctx == NULL) {
         fprintf(stderr, "server: cannot set up the context\n");
         ERR_print_errors_fp(stderr);
