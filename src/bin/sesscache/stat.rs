@@ -117,81 +117,62 @@ pub fn table(dir: &std::path::Path, scan: &Scan, footer: &str) -> String {
             ratio(count(t, "hits"), count(t, "misses")),
         ));
     }
-    let fleets: Vec<(&Value, &serde_json::Map<String, Value>)> =
-        scan.processes.iter().filter_map(|p| procs::fleet(p).map(|f| (p, f))).collect();
-    if !fleets.is_empty() {
-        out.push('\n');
-        out.push_str(&format!(
-            "{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7} {:>6} {:>8} {:>8} {:>8}\n",
-            "PID",
-            "PUBLISHED",
-            "RECEIVED",
-            "MIRROR_HIT",
-            "REMOTE_HIT",
-            "LOOKUPS",
-            "TIMEOUTS",
-            "ERRORS",
-            "TRIPS",
-            "DROPPED",
-            "REJECTED",
-            "MIRRORED"
-        ));
-        for (p, f) in fleets {
-            let n = |name: &str| f.get(name).and_then(Value::as_i64).unwrap_or(0);
-            out.push_str(&format!(
-                "{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7} {:>6} {:>8} {:>8} {:>8}\n",
-                count(p, "pid"),
-                n("published"),
-                n("received"),
-                n("mirror_hits"),
-                n("remote_hits"),
-                n("remote_lookups"),
-                n("remote_timeouts"),
-                n("remote_errors"),
-                n("breaker_trips"),
-                n("publish_dropped"),
-                n("rejected"),
-                n("mirror_entries"),
-            ));
-        }
-    }
-    let rings: Vec<(&Value, &serde_json::Map<String, Value>)> =
-        scan.processes.iter().filter_map(|p| procs::tickets(p).map(|r| (p, r))).collect();
-    if !rings.is_empty() {
-        out.push('\n');
-        out.push_str(&format!(
-            "{:>8} {:>12} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}\n",
-            "PID",
-            "RING",
-            "ROTATIONS",
-            "FETCHED",
-            "PUBLISHED",
-            "REJECTED",
-            "ISSUED",
-            "OPENED",
-            "PREVIOUS",
-            "AGED_OUT",
-            "UNKNOWN"
-        ));
-        for (p, r) in rings {
-            let n = |name: &str| r.get(name).and_then(Value::as_i64).unwrap_or(0);
-            out.push_str(&format!(
-                "{:>8} {:>12} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}\n",
-                count(p, "pid"),
-                n("ring_version"),
-                n("rotations"),
-                n("rings_fetched"),
-                n("rings_published"),
-                n("rings_rejected"),
-                n("issued"),
-                n("opened"),
-                n("opened_previous"),
-                n("refused_aged_out"),
-                n("refused_unknown"),
-            ));
-        }
-    }
+    let fleets: Vec<_> = scan.processes.iter().filter_map(|p| procs::fleet(p).map(|f| (p, f))).collect();
+    member_table(&mut out, &fleets, &FLEET_COLUMNS);
+    let rings: Vec<_> = scan.processes.iter().filter_map(|p| procs::tickets(p).map(|r| (p, r))).collect();
+    member_table(&mut out, &rings, &TICKET_COLUMNS);
     out
+}
+
+/// A per-process table's columns after PID: (header, width, the member it shows).
+type Columns = [(&'static str, usize, &'static str)];
+
+const FLEET_COLUMNS: [(&str, usize, &str); 11] = [
+    ("PUBLISHED", 9, "published"),
+    ("RECEIVED", 9, "received"),
+    ("MIRROR_HIT", 9, "mirror_hits"),
+    ("REMOTE_HIT", 9, "remote_hits"),
+    ("LOOKUPS", 9, "remote_lookups"),
+    ("TIMEOUTS", 8, "remote_timeouts"),
+    ("ERRORS", 7, "remote_errors"),
+    ("TRIPS", 6, "breaker_trips"),
+    ("DROPPED", 8, "publish_dropped"),
+    ("REJECTED", 8, "rejected"),
+    ("MIRRORED", 8, "mirror_entries"),
+];
+
+const TICKET_COLUMNS: [(&str, usize, &str); 10] = [
+    ("RING", 12, "ring_version"),
+    ("ROTATIONS", 9, "rotations"),
+    ("FETCHED", 7, "rings_fetched"),
+    ("PUBLISHED", 9, "rings_published"),
+    ("REJECTED", 9, "rings_rejected"),
+    ("ISSUED", 9, "issued"),
+    ("OPENED", 9, "opened"),
+    ("PREVIOUS", 9, "opened_previous"),
+    ("AGED_OUT", 8, "refused_aged_out"),
+    ("UNKNOWN", 8, "refused_unknown"),
+];
+
+/// One table of a member object (the fleet's or the ticket ring's counts) for the processes
+/// that have it, after a blank line; nothing when none has it.
+fn member_table(out: &mut String, rows: &[(&Value, &serde_json::Map<String, Value>)], columns: &Columns) {
+    if rows.is_empty() {
+        return;
+    }
+    out.push('\n');
+    out.push_str(&format!("{:>8}", "PID"));
+    for (header, width, _) in columns {
+        out.push_str(&format!(" {header:>width$}"));
+    }
+    out.push('\n');
+    for (p, member) in rows {
+        out.push_str(&format!("{:>8}", count(p, "pid")));
+        for (_, width, name) in columns {
+            out.push_str(&format!(" {:>width$}", member.get(*name).and_then(Value::as_i64).unwrap_or(0)));
+        }
+        out.push('\n');
+    }
 }
 
 pub fn stat(opts: &StatOptions) -> i32 {
