@@ -2,97 +2,49 @@
 //! context stores another resumes, explicit removals reach every cache, evictions and flushes
 //! stay local, and only server caches that look up and store themselves take part.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 
 use sesscache::engine::{
-    CacheMode, Callbacks, Codec, Context, Counter, Expiry, GetCallback, Handle, HandshakeCallbacks, HandshakeSession,
-    Peer, Remote, Resume, Role, Session, SessionKey,
+    CacheMode, Callbacks, Codec, Context, Counter, GetCallback, Handle, HandshakeCallbacks, HandshakeSession, Peer,
+    Remote, Resume, Role, Session, SessionKey,
 };
 use sesscache::fleet::memory::MemoryRemote;
+
+#[path = "support/session.rs"]
+mod support;
+use support::S;
 
 const TLS1_2: i32 = 0x303;
 const NOW: i64 = 1_000_000;
 
-struct Inner {
-    key: SessionKey,
-    time: AtomicI64,
-    timeout: i64,
-    sid_ctx: Vec<u8>,
-    not_resumable: AtomicBool,
-}
-
-#[derive(Clone)]
-struct T(Arc<Inner>);
-
-impl T {
-    fn new(id: u8, time: i64, timeout: i64, sid_ctx: &[u8]) -> T {
-        T(Arc::new(Inner {
-            key: SessionKey::new(TLS1_2, &[id; 32]).unwrap(),
-            time: AtomicI64::new(time),
-            timeout,
-            sid_ctx: sid_ctx.to_vec(),
-            not_resumable: AtomicBool::new(false),
-        }))
-    }
-}
-
-impl Handle for T {
-    fn same(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-    fn key(&self) -> SessionKey {
-        self.0.key
-    }
-}
-impl Session for T {
-    fn expiry(&self) -> Expiry {
-        Expiry::new(self.0.time.load(Ordering::Relaxed), self.0.timeout)
-    }
-    fn touch(&self, now: i64) -> Expiry {
-        self.0.time.store(now, Ordering::Relaxed);
-        self.expiry()
-    }
-    fn mark_not_resumable(&self) {
-        self.0.not_resumable.store(true, Ordering::Relaxed);
-    }
-}
-impl HandshakeSession for T {
-    fn is_resumable(&self) -> bool {
-        !self.0.not_resumable.load(Ordering::Relaxed)
-    }
-    fn sid_ctx_matches(&self, sid_ctx: &[u8]) -> bool {
-        self.0.sid_ctx == sid_ctx
-    }
+/// A TLS 1.2 session whose 32-byte id is `id` repeated, made under `sid_ctx`.
+fn session(id: u8, time: i64, timeout: i64, sid_ctx: &[u8]) -> S {
+    S::with_sid_ctx(SessionKey::new(TLS1_2, &[id; 32]).unwrap(), time, timeout, sid_ctx)
 }
 
 /// version | id length | id | time | timeout | sid_ctx: enough to make a new, distinct object.
 struct TestCodec;
-impl Codec<T> for TestCodec {
-    fn encode(&self, s: &T) -> Option<Vec<u8>> {
+impl Codec<S> for TestCodec {
+    fn encode(&self, s: &S) -> Option<Vec<u8>> {
+        let (time, timeout, sid_ctx) = s.parts();
         let mut out = s.key().version().to_be_bytes().to_vec();
         out.push(s.key().id().len() as u8);
         out.extend_from_slice(s.key().id());
-        out.extend_from_slice(&s.0.time.load(Ordering::Relaxed).to_be_bytes());
-        out.extend_from_slice(&s.0.timeout.to_be_bytes());
-        out.extend_from_slice(&s.0.sid_ctx);
+        out.extend_from_slice(&time.to_be_bytes());
+        out.extend_from_slice(&timeout.to_be_bytes());
+        out.extend_from_slice(sid_ctx);
         Some(out)
     }
-    fn decode(&self, der: &[u8], _now: i64) -> Option<T> {
+    fn decode(&self, der: &[u8], _now: i64) -> Option<S> {
         let version = i32::from_be_bytes(der.get(..4)?.try_into().ok()?);
         let len = *der.get(4)? as usize;
         let id = der.get(5..5 + len)?;
         let rest = der.get(5 + len..)?;
         let time = i64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
         let timeout = i64::from_be_bytes(rest.get(8..16)?.try_into().ok()?);
-        Some(T(Arc::new(Inner {
-            key: SessionKey::new(version, id)?,
-            time: AtomicI64::new(time),
-            timeout,
-            sid_ctx: rest[16..].to_vec(),
-            not_resumable: AtomicBool::new(false),
-        })))
+        Some(S::with_sid_ctx(SessionKey::new(version, id)?, time, timeout, &rest[16..]))
     }
 }
 
@@ -101,23 +53,23 @@ impl Codec<T> for TestCodec {
 #[derive(Default)]
 struct App {
     removed: Mutex<Vec<(SessionKey, ThreadId)>>,
-    external: Option<T>,
+    external: Option<S>,
     gets: AtomicUsize,
     news: AtomicUsize,
 }
-impl Callbacks<T> for App {
-    fn removed(&self, s: &T) {
+impl Callbacks<S> for App {
+    fn removed(&self, s: &S) {
         self.removed.lock().unwrap().push((s.key(), std::thread::current().id()));
     }
 }
-impl GetCallback<T> for App {
-    fn external_get(&self, _id: &[u8]) -> Option<T> {
+impl GetCallback<S> for App {
+    fn external_get(&self, _id: &[u8]) -> Option<S> {
         self.gets.fetch_add(1, Ordering::Relaxed);
         self.external.clone()
     }
 }
-impl HandshakeCallbacks<T> for App {
-    fn new_session(&self, _s: &T) {
+impl HandshakeCallbacks<S> for App {
+    fn new_session(&self, _s: &S) {
         self.news.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -126,14 +78,14 @@ fn server(sid_ctx: &[u8]) -> Peer<'_> {
     Peer { role: Role::Server, version: TLS1_2, sid_ctx, verify_peer: false }
 }
 
-fn context(remote: &Arc<MemoryRemote>) -> Context<T> {
+fn context(remote: &Arc<MemoryRemote>) -> Context<S> {
     let ctx = Context::default();
     assert!(ctx.attach_remote(remote.clone(), Box::new(TestCodec)));
     ctx
 }
 
 /// A full handshake at `ctx` that makes and stores `s`.
-fn store(ctx: &Context<T>, s: &T, app: &App) {
+fn store(ctx: &Context<S>, s: &S, app: &App) {
     ctx.handshake_finished(&server(b"app"), s, false, NOW, app);
 }
 
@@ -141,11 +93,11 @@ fn store(ctx: &Context<T>, s: &T, app: &App) {
 fn a_session_stored_at_one_context_resumes_at_another_without_entering_its_cache() {
     let remote = Arc::new(MemoryRemote::default());
     let (a, b) = (context(&remote), context(&remote));
-    let made = T::new(1, NOW, 300, b"app");
+    let made = session(1, NOW, 300, b"app");
     store(&a, &made, &App::default());
     assert_eq!(remote.calls().publish.load(Ordering::Relaxed), 1);
 
-    let app = App { external: Some(T::new(1, NOW, 300, b"app")), ..App::default() };
+    let app = App { external: Some(session(1, NOW, 300, b"app")), ..App::default() };
     let Resume::Hit(resumed) = b.resume_lookup(&server(b"app"), &[1; 32], NOW + 10, &app) else {
         panic!("B did not resume A's session")
     };
@@ -163,7 +115,7 @@ fn a_session_stored_at_one_context_resumes_at_another_without_entering_its_cache
 fn a_shared_session_of_another_id_context_does_not_resume_and_counts_no_hit() {
     let remote = Arc::new(MemoryRemote::default());
     let (a, b) = (context(&remote), context(&remote));
-    store(&a, &T::new(2, NOW, 300, b"app"), &App::default());
+    store(&a, &session(2, NOW, 300, b"app"), &App::default());
     let got = b.resume_lookup(&server(b"other"), &[2; 32], NOW, &App::default());
     assert!(matches!(got, Resume::Miss));
     assert_eq!((b.counter(Counter::Hit), b.number()), (0, 0));
@@ -173,8 +125,8 @@ fn a_shared_session_of_another_id_context_does_not_resume_and_counts_no_hit() {
 fn a_session_forgotten_elsewhere_leaves_a_local_cache_at_its_next_lookup_on_that_thread() {
     let remote = Arc::new(MemoryRemote::default());
     let (a, b) = (context(&remote), context(&remote));
-    let at_a = T::new(3, NOW, 300, b"app");
-    let at_b = T::new(3, NOW, 300, b"app");
+    let at_a = session(3, NOW, 300, b"app");
+    let at_b = session(3, NOW, 300, b"app");
     store(&a, &at_a, &App::default());
     store(&b, &at_b, &App::default());
     // An explicit removal at A (SSL_CTX_remove_session, a fatal alert).
@@ -207,8 +159,8 @@ fn eviction_and_flush_stay_local() {
     let a = context(&remote);
     a.set_cache_size(1);
     let app = App::default();
-    store(&a, &T::new(4, NOW, 300, b"app"), &app);
-    store(&a, &T::new(5, NOW, 300, b"app"), &app);
+    store(&a, &session(4, NOW, 300, b"app"), &app);
+    store(&a, &session(5, NOW, 300, b"app"), &app);
     assert_eq!(a.counter(Counter::CacheFull), 1);
     a.flush(0, &app);
     assert_eq!(app.removed.lock().unwrap().len(), 2);
@@ -223,7 +175,7 @@ fn eviction_and_flush_stay_local() {
 fn client_caches_and_the_applications_own_caches_never_use_the_fleet() {
     let remote = Arc::new(MemoryRemote::default());
     // What another process shared, so a find would succeed if it were made.
-    let elsewhere = T::new(6, NOW, 300, b"app");
+    let elsewhere = session(6, NOW, 300, b"app");
     remote.publish(&elsewhere.key(), TestCodec.encode(&elsewhere).unwrap(), NOW + 300);
     let before = remote.calls().get();
     let modes = [
@@ -238,7 +190,7 @@ fn client_caches_and_the_applications_own_caches_never_use_the_fleet() {
         ctx.set_mode(i64::from(mode.bits()));
         let app = App::default();
         for (n, role) in [(7, Role::Server), (8, Role::Client)] {
-            let s = T::new(n, NOW, 300, b"app");
+            let s = session(n, NOW, 300, b"app");
             ctx.handshake_finished(&Peer { role, ..server(b"app") }, &s, false, NOW, &app);
             ctx.remove(&s, &app);
         }
@@ -252,7 +204,7 @@ fn client_caches_and_the_applications_own_caches_never_use_the_fleet() {
     both.set_mode(i64::from(CacheMode::BOTH.bits()));
     both.handshake_finished(
         &Peer { role: Role::Client, ..server(b"app") },
-        &T::new(9, NOW, 300, b"app"),
+        &session(9, NOW, 300, b"app"),
         false,
         NOW,
         &App::default(),
@@ -265,12 +217,12 @@ fn client_caches_and_the_applications_own_caches_never_use_the_fleet() {
 fn an_expired_shared_session_is_not_returned() {
     let remote = Arc::new(MemoryRemote::default());
     let (a, b) = (context(&remote), context(&remote));
-    store(&a, &T::new(10, NOW, 100, b"app"), &App::default());
+    store(&a, &session(10, NOW, 100, b"app"), &App::default());
     assert!(matches!(b.resume_lookup(&server(b"app"), &[10; 32], NOW + 100, &App::default()), Resume::Hit(_)));
     assert!(matches!(b.resume_lookup(&server(b"app"), &[10; 32], NOW + 101, &App::default()), Resume::Miss));
 
     // The engine checks the session itself, whatever the remote believes about its expiry.
-    let stale = T::new(11, NOW - 1000, 100, b"app");
+    let stale = session(11, NOW - 1000, 100, b"app");
     remote.publish(&stale.key(), TestCodec.encode(&stale).unwrap(), NOW + 1000);
     assert!(matches!(b.resume_lookup(&server(b"app"), &[11; 32], NOW, &App::default()), Resume::Miss));
     // Neither counts a timeout, nor removes anything: none was in B's cache.
@@ -283,7 +235,7 @@ fn bytes_that_are_not_the_session_asked_for_are_not_returned() {
     let remote = Arc::new(MemoryRemote::default());
     let b = context(&remote);
     let key = SessionKey::new(TLS1_2, &[12; 32]).unwrap();
-    let other = T::new(13, NOW, 300, b"app");
+    let other = session(13, NOW, 300, b"app");
     remote.publish(&key, TestCodec.encode(&other).unwrap(), NOW + 300);
     assert!(matches!(b.resume_lookup(&server(b"app"), &[12; 32], NOW, &App::default()), Resume::Miss));
     remote.publish(&key, b"\x00\x00\x03".to_vec(), NOW + 300);
@@ -295,7 +247,7 @@ fn bytes_that_are_not_the_session_asked_for_are_not_returned() {
 fn a_resumption_publishes_nothing_and_a_remote_is_attached_once() {
     let remote = Arc::new(MemoryRemote::default());
     let a = context(&remote);
-    let s = T::new(14, NOW, 300, b"app");
+    let s = session(14, NOW, 300, b"app");
     a.handshake_finished(&server(b"app"), &s, true, NOW, &App::default());
     assert_eq!(remote.calls().publish.load(Ordering::Relaxed), 0);
     assert!(!a.attach_remote(Arc::new(MemoryRemote::default()), Box::new(TestCodec)));

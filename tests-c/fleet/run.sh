@@ -74,8 +74,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=fleet.test" \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || { bad "openssl req"; finish; }
+self_signed_cert "$TMP" fleet.test || { bad "openssl req"; finish; }
 KEY=$TMP/fleet.key
 OTHER_KEY=$TMP/other.key
 "$BIN" keygen "$KEY" >/dev/null 2>&1 && "$BIN" keygen "$OTHER_KEY" >/dev/null 2>&1 || { bad "sesscache keygen failed"; finish; }
@@ -129,7 +128,7 @@ server_start() {
         SESSCACHE_FLEET_KEY_FILE="$KEY" "${FLEET_ENV[@]}") ;;
     esac
     rm -f "$TMP/$name.report"
-    "${NS_EXEC[@]}" "${run[@]}" timeout 300 "${VG[@]}" "$prog" -p "$port" -C "$TMP/cert.pem" -K "$TMP/key.pem" -l 280 "$@" \
+    "${NS_EXEC[@]}" "${run[@]}" timeout 300 "${VG[@]}" "$prog" -p "$port" -C "$TMP/fleet.test.crt" -K "$TMP/fleet.test.key" -l 280 "$@" \
         >"$TMP/$name.out" 2>"$TMP/$name.err" &
     SERVER_PID[$name]=$!
     track $!
@@ -654,13 +653,7 @@ say(f"secrets: the search finds the master key and id in each session's DER (con
 say("secrets: no master key or session id in Redis values, names or the pub/sub stream, raw or hex", not leaks, leaks)
 EOF
 )
-    while IFS= read -r l; do
-        case $l in
-        "ok   "*) ok "${l#ok   }" ;;
-        "FAIL "*) bad "${l#FAIL }" ;;
-        *) echo "$l" ;;
-        esac
-    done <<<"$check"
+    relay "$check"
     redis_kill "$RPORT"
 }
 

@@ -10,6 +10,11 @@
 # Needs the release build (make lib). Every wait is bounded; servers listen on 127.0.0.1 only.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=install
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+# shellcheck source=../lib/nginx.sh
+. tests-c/lib/nginx.sh
 ROOT=$PWD
 OUT=${OUT:-tests-c/out}/install
 case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
@@ -26,22 +31,20 @@ VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 # Nothing of the caller's may steer the command to another library or key.
 unset SESSCACHE_LIB SESSCACHE_REPORT SESSCACHE_DISABLE SESSCACHE_FLEET_KEY_FILE LD_PRELOAD
 
-pass=0
-fail=0
-failed=()
-ok() { echo "ok   install: $1"; pass=$((pass + 1)); }
-bad() {
-    echo "FAIL install: $1"
-    shift
-    for f in "$@"; do [ -f "$f" ] && sed 's/^/    /' "$f" | head -20; done
-    fail=$((fail + 1))
-    failed+=("$name")
-}
-# check NAME COMMAND...: one check, passed when COMMAND succeeds.
+failed_checks=()
+# show LOG: its first 20 lines, indented, under a failed check.
+show() { sed 's/^/    /' "$1" | head -20; }
+# check NAME COMMAND...: one check, passed when COMMAND succeeds (what it printed: $OUT/NAME.log).
 check() {
-    name=$1
+    local name=$1
     shift
-    if "$@" >"$OUT/$name.log" 2>&1; then ok "$name"; else bad "$name" "$OUT/$name.log"; fi
+    if "$@" >"$OUT/$name.log" 2>&1; then
+        ok "$name"
+    else
+        bad "$name"
+        show "$OUT/$name.log"
+        failed_checks+=("$name")
+    fi
 }
 
 # ---- install ----
@@ -62,10 +65,9 @@ EOF
 }
 installed_files() { (cd "$D" 2>/dev/null && find . \( -type f -o -type l \) | sed 's/^\.//' | sort); }
 if ! make -s install PREFIX=$PREFIX DESTDIR="$D" >"$OUT/make-install.log" 2>&1; then
-    name=make-install
-    bad "make install" "$OUT/make-install.log"
-    echo "install: $pass passed, $fail failed"
-    exit 1
+    bad "make install"
+    show "$OUT/make-install.log"
+    finish
 fi
 check files diff -u <(expected_files) <(installed_files)
 
@@ -154,15 +156,14 @@ stop_server() {
 trap stop_server EXIT
 s_server_resumes() {
     local report=$OUT/report.json port= p try i rc
-    timeout 60 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
-        -keyout "$OUT/key.pem" -out "$OUT/cert.pem" 2>"$OUT/req.err" || { cat "$OUT/req.err"; return 1; }
+    self_signed_cert "$OUT" localhost || return 1
     # s_server leaves after -naccept connections, so that it exits normally and writes its
     # report (on SIGTERM it would write none). A free port in 20000-39999: a few tries.
     for try in 1 2 3 4 5 6 7 8; do
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
         : >"$OUT/s_server.out"
         timeout 120 "$BIN" run --report "$report" -- openssl s_server -www -accept "127.0.0.1:$p" \
-            -cert "$OUT/cert.pem" -key "$OUT/key.pem" -naccept 6 </dev/null >"$OUT/s_server.out" 2>"$OUT/s_server.err" &
+            -cert "$OUT/localhost.crt" -key "$OUT/localhost.key" -naccept 6 </dev/null >"$OUT/s_server.out" 2>"$OUT/s_server.err" &
         SERVER_PID=$!
         for i in $(seq 1 100); do
             grep -q '^ACCEPT' "$OUT/s_server.out" && { port=$p; break 2; }
@@ -194,31 +195,7 @@ nginx_workers() {
     mkdir -p "$ng" || return 1
     for try in 1 2 3 4 5 6 7 8; do
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
-        cat >"$ng/nginx.conf" <<EOF
-daemon off;
-user root;
-master_process on;
-worker_processes 2;
-pid $ng/nginx.pid;
-error_log $ng/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $ng/body;
-    proxy_temp_path $ng/proxy;
-    fastcgi_temp_path $ng/fastcgi;
-    uwsgi_temp_path $ng/uwsgi;
-    scgi_temp_path $ng/scgi;
-    server {
-        listen 127.0.0.1:$p ssl;
-        ssl_certificate $OUT/cert.pem;
-        ssl_certificate_key $OUT/key.pem;
-        ssl_session_cache builtin:1000;
-        ssl_session_tickets off;
-        location / { return 200 "hello\n"; }
-    }
-}
-EOF
+        nginx_conf "$ng" "$p" certs="$OUT" vhosts=localhost workers=2 || return 1
         : >"$ng/error.log"
         timeout 120 "$BIN" run --report "$report" -- nginx -p "$ng" -c "$ng/nginx.conf" </dev/null >"$ng/run.out" 2>&1 &
         SERVER_PID=$!
@@ -249,7 +226,7 @@ print(1 <= len(reports) <= 3 and all(r["mode"] == "preload" for r in reports),
 if command -v nginx >/dev/null; then
     check nginx-workers-through-run nginx_workers
 else
-    echo "skip install: nginx-workers-through-run (no nginx here)"
+    skip "nginx-workers-through-run (no nginx here)"
 fi
 
 # ---- sesscache run: exit statuses ----
@@ -262,13 +239,6 @@ exit_statuses() {
 check exit-statuses exit_statuses
 
 # ---- sesscache run: signals passed on ----
-# wait_for FILE: up to 10 s for FILE to appear.
-wait_for() {
-    local i
-    for i in $(seq 1 200); do [ -e "$1" ] && return 0; sleep 0.05; done
-    echo "timed out waiting for $1"
-    return 1
-}
 # The child traps SIG and exits 3 when it arrives; `env --default-signal` undoes the SIG_IGN a
 # background job of a script gets for SIGINT and SIGQUIT.
 signal_reaches_child() {
@@ -277,7 +247,7 @@ signal_reaches_child() {
     timeout 30 env --default-signal "$BIN" run -- sh -c "trap 'echo got $sig; exit 3' $sig; : >'$ready'; while :; do sleep 0.05; done" \
         >"$OUT/signal-$sig.out" 2>&1 &
     pid=$!
-    wait_for "$ready" || { kill -KILL "$pid"; return 1; }
+    wait_file "$ready" || { kill -KILL "$pid"; return 1; }
     # $pid is timeout's; the signal goes to sesscache run, its child.
     kill "-$sig" "$(pgrep -P "$pid" -x sesscache)"
     wait "$pid"
@@ -292,7 +262,7 @@ signals() {
     rm -f "$OUT/ready.sleep"
     timeout 30 env --default-signal "$BIN" run -- sh -c ": >'$OUT/ready.sleep'; exec sleep 20" &
     pid=$!
-    wait_for "$OUT/ready.sleep" || return 1
+    wait_file "$OUT/ready.sleep" || return 1
     kill -TERM "$(pgrep -P "$pid" -x sesscache)"
     wait "$pid"
     rc=$?
@@ -307,7 +277,7 @@ pathlib.Path(sys.argv[1]).touch()
 time.sleep(20)
 sys.exit(9)' "$OUT/ready.py" >"$OUT/signal-py.out" 2>&1 &
     pid=$!
-    wait_for "$OUT/ready.py" || return 1
+    wait_file "$OUT/ready.py" || return 1
     kill -QUIT "$(pgrep -P "$pid" -x sesscache)"
     wait "$pid"
     rc=$?
@@ -319,7 +289,7 @@ sys.exit(9)' "$OUT/ready.py" >"$OUT/signal-py.out" 2>&1 &
     rm -f "$OUT/ready.ign" "$OUT/go.ign"
     timeout 30 env --ignore-signal=HUP "$BIN" run -- sh -c ": >'$OUT/ready.ign'; while [ ! -e '$OUT/go.ign' ]; do sleep 0.05; done; exit 4" &
     pid=$!
-    wait_for "$OUT/ready.ign" || return 1
+    wait_file "$OUT/ready.ign" || return 1
     kill -HUP "$(pgrep -P "$pid" -x sesscache)"
     sleep 0.2
     : >"$OUT/go.ign"
@@ -439,6 +409,5 @@ uninstall() {
 }
 check uninstall uninstall
 
-if [ $fail -gt 0 ]; then echo "failed: ${failed[*]}"; fi
-echo "install: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+[ ${#failed_checks[@]} -eq 0 ] || echo "failed: ${failed_checks[*]}"
+finish

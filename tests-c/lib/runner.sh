@@ -1,19 +1,37 @@
 # A test runner's preamble, sourced (not run) by tests-c/*/run.sh after they set NAME:
 #   ok MSG / bad MSG      count and print a check ("ok   NAME: MSG", "FAIL NAME: MSG")
 #   skip MSG              print a skipped check ("skip NAME: MSG"), not counted
+#   check_status MSG RC   ok MSG when RC is 0, else bad MSG
+#   relay TEXT            the lines a check program printed: "ok   MSG" counted as ok MSG,
+#                         "FAIL MSG" as bad MSG, any other line printed as it is
 #   finish                print "NAME: P passed, F failed" (what tests-c/summary.sh adds up), exit
 #   free_port             a free TCP port on 127.0.0.1 (picked by the kernel)
 #   wait_port PORT [HOST] until something accepts on it (at most 10 s)
 #   alive PID             it exists and is not a zombie
 #   wait_gone PID         until it has exited (at most 20 s)
+#   wait_file PATH        until it exists (at most 10 s; says so when it does not)
+#   self_signed_cert DIR NAME
+#                         a self-signed EC P-256 certificate for CN=NAME, valid 2 days:
+#                         DIR/NAME.crt and DIR/NAME.key (openssl's complaint printed on failure)
 #   track PID             killed (TERM, then KILL) by cleanup_tracked, which the runner's trap calls
-# set -u safe; uses only bash, python3 and ps.
+# set -u safe; uses only bash, coreutils, python3, ps and (self_signed_cert) openssl.
 passed=0
 failed=0
 TRACKED=()
 ok() { echo "ok   $NAME: $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $NAME: $1"; failed=$((failed + 1)); }
 skip() { echo "skip $NAME: $1"; }
+check_status() { if [ "$2" = 0 ]; then ok "$1"; else bad "$1"; fi; }
+relay() {
+    local l
+    while IFS= read -r l; do
+        case $l in
+        "ok   "*) ok "${l#ok   }" ;;
+        "FAIL "*) bad "${l#FAIL }" ;;
+        *) echo "$l" ;;
+        esac
+    done <<<"$1"
+}
 finish() {
     echo "$NAME: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
@@ -44,6 +62,21 @@ wait_gone() {
         sleep 0.1
     done
     return 1
+}
+
+wait_file() {
+    for _ in $(seq 100); do
+        [ -e "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "timed out waiting for $1"
+    return 1
+}
+
+self_signed_cert() {
+    local err
+    err=$(timeout 60 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$2" \
+        -keyout "$1/$2.key" -out "$1/$2.crt" 2>&1) || { echo "$err"; return 1; }
 }
 
 track() { TRACKED+=("$1"); }

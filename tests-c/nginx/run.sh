@@ -18,117 +18,31 @@
 # exit:  0 when every check passed.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=nginx
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+# shellcheck source=../lib/nginx.sh
+. tests-c/lib/nginx.sh
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 OUT=${OUT:-tests-c/out}/nginx
 mkdir -p "$OUT"
-passed=0
-failed=0
-ok() { echo "ok   nginx: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL nginx: $1"; failed=$((failed + 1)); }
-finish() {
-    echo "nginx: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 [ -f "$LIB" ] || { bad "no $LIB: run make first"; finish; }
 [ -x "$NGINX" ] || { bad "no nginx (.ci/run installs nginx-light)"; finish; }
 
 TMP=$(mktemp -d /tmp/sesscache-nginx.XXXXXX)
 chmod 700 "$TMP" # workers running as nobody cannot enter it
-MASTERS=()
 cleanup() {
-    for pid in "${MASTERS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    sleep 0.2
-    for pid in "${MASTERS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    cleanup_tracked
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-# A process that exists and is not a zombie (a daemon's master is reparented, and may stay a
-# zombie here until its new parent reaps it).
-alive() {
-    local s
-    s=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$s" ] && [ "${s#Z}" = "$s" ]
-}
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 for h in a b; do
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$h.test" \
-        -keyout "$TMP/$h.key" -out "$TMP/$h.crt" >/dev/null 2>&1 || { bad "openssl req"; finish; }
+    self_signed_cert "$TMP" $h.test || { bad "openssl req"; finish; }
 done
-
-# conf DIR PORT DAEMON(on|off) USER WORKERS: two vhosts, a.test (the default) and b.test.
-conf() {
-    local dir=$1 port=$2
-    mkdir -p "$dir"
-    cat >"$dir/nginx.conf" <<EOF
-daemon $3;
-master_process on;
-worker_processes $5;
-user $4;
-pid $dir/nginx.pid;
-error_log $dir/error.log notice;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $dir/body;
-    ssl_protocols TLSv1.2;
-    ssl_session_tickets off;
-    ssl_session_cache builtin:1000;
-    server {
-        listen 127.0.0.1:$port ssl;
-        server_name a.test;
-        ssl_certificate $TMP/a.crt;
-        ssl_certificate_key $TMP/a.key;
-        location / { return 200 "vhost a\n"; }
-    }
-    server {
-        listen 127.0.0.1:$port ssl;
-        server_name b.test;
-        ssl_certificate $TMP/b.crt;
-        ssl_certificate_key $TMP/b.key;
-        location / { return 200 "vhost b\n"; }
-    }
-}
-EOF
-}
-
-# client PORT NAME SESS_ARGS...: one HTTPS request to vhost NAME; prints New or Reused, and
-# whether the answer came from that vhost.
-client() {
-    local port=$1 name=$2
-    shift 2
-    printf 'GET / HTTP/1.0\r\nHost: %s\r\n\r\n' "$name" |
-        timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername "$name" -tls1_2 -no_ticket -ign_eof "$@" \
-            2>&1 | awk -v want="vhost ${name%%.*}" '
-            /^(New|Reused), / { kind = $1 }
-            $0 == want { body = 1 }
-            END { sub(",", "", kind); print (kind == "" ? "Failed" : kind) (body ? "" : "-wrong-vhost") }'
-}
-
-# wait_port PORT: until something accepts on it (at most 10 s).
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# wait_gone PID: until it has exited (at most 20 s).
-wait_gone() {
-    for _ in $(seq 200); do
-        alive "$1" || return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # ---- sni: resumption at each vhost, plain and preloaded ----
 test_sni() {
@@ -136,13 +50,13 @@ test_sni() {
     for mode in plain preload; do
         local dir=$TMP/sni-$mode port
         port=$(free_port)
-        conf "$dir" "$port" off "root $(id -gn root)" 1
+        nginx_conf "$dir" "$port" daemon=off user="root $(id -gn root)" workers=1 vhosts="a.test b.test" certs="$TMP"
         local pre=()
         [ $mode = preload ] && pre=(LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json")
         env -u LD_PRELOAD -u SESSCACHE_REPORT -u SESSCACHE_DISABLE "${pre[@]}" \
             timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
         local master=$!
-        MASTERS+=("$master")
+        track "$master"
         if ! wait_port "$port"; then
             bad "sni $mode: nginx did not start"; cat "$dir/stdout" "$dir/error.log" 2>/dev/null | tail -5
             continue
@@ -150,9 +64,9 @@ test_sni() {
         local h result=()
         for h in a b; do
             local first n=0 i got
-            first=$(client "$port" $h.test -sess_out "$dir/$h.sess")
+            first=$(nginx_client "$port" $h.test -sess_out "$dir/$h.sess")
             for i in 1 2 3 4 5; do
-                got=$(client "$port" $h.test -sess_in "$dir/$h.sess")
+                got=$(nginx_client "$port" $h.test -sess_in "$dir/$h.sess")
                 [ "$got" = Reused ] && n=$((n + 1))
             done
             result+=("$h.test: first $first, resumed $n/5")
@@ -184,7 +98,7 @@ print(sum(json.loads(l).get("served", 0) for l in open(sys.argv[1]) if l.strip()
 test_report() {
     local dir=$TMP/report port
     port=$(free_port)
-    conf "$dir" "$port" on "nobody $(id -gn nobody)" 2
+    nginx_conf "$dir" "$port" daemon=on user="nobody $(id -gn nobody)" workers=2 vhosts="a.test b.test" certs="$TMP"
     local vars=(LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json")
     # The first process (it forks the master and exits) records its pid, then becomes nginx.
     timeout 30 bash -c 'echo $$ >"$0/first.pid"; exec "$@"' "$dir" env -u SESSCACHE_DISABLE "${vars[@]}" \
@@ -193,7 +107,7 @@ test_report() {
     first=$(cat "$dir/first.pid" 2>/dev/null)
     local master
     master=$(cat "$dir/nginx.pid" 2>/dev/null)
-    [ -n "$master" ] && MASTERS+=("$master")
+    [ -n "$master" ] && track "$master"
     if [ $rc -ne 0 ] || [ -z "$master" ] || ! wait_port "$port"; then
         bad "report: nginx did not start as a daemon (exit $rc)"; tail -5 "$dir/stdout" "$dir/error.log" 2>/dev/null
         return
@@ -206,13 +120,13 @@ test_report() {
     local N=4 M=8 full=0 new=0 reused=0 other=0 i got
     for i in $(seq $N); do
         local h=$([ $((i % 2)) -eq 0 ] && echo a || echo b)
-        got=$(client "$port" $h.test -sess_out "$dir/s$i.sess")
+        got=$(nginx_client "$port" $h.test -sess_out "$dir/s$i.sess")
         [ "$got" = New ] && full=$((full + 1)) || other=$((other + 1))
     done
     for i in $(seq $M); do
         local s=$(((i - 1) % N + 1))
         local h=$([ $((s % 2)) -eq 0 ] && echo a || echo b)
-        got=$(client "$port" $h.test -sess_in "$dir/s$s.sess")
+        got=$(nginx_client "$port" $h.test -sess_in "$dir/s$s.sess")
         case $got in
         Reused) reused=$((reused + 1)) ;;
         New) new=$((new + 1)) ;;
@@ -258,13 +172,7 @@ if not all(g for _, g in checks):
         print("     " + json.dumps(l))
 EOF
 )
-    while IFS= read -r l; do
-        case $l in
-        "ok   "*) ok "${l#ok   }" ;;
-        "FAIL "*) bad "${l#FAIL }" ;;
-        *) echo "$l" ;;
-        esac
-    done <<<"$check"
+    relay "$check"
     # Nothing on stderr from the library: every line could be written.
     if grep -q 'sesscache' "$dir/stdout" "$dir/error.log" 2>/dev/null; then
         bad "report: the library complained:"; grep -h sesscache "$dir/stdout" "$dir/error.log" | head -5

@@ -26,18 +26,14 @@ set -u
 cd "$(dirname "$0")/../.."
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 BIN=${SESSCACHE_BIN:-$PWD/target/release/sesscache}
+NAME=stats
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+# shellcheck source=../lib/nginx.sh
+. tests-c/lib/nginx.sh
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 OUT=${OUT:-tests-c/out}/stats
 mkdir -p "$OUT"
-passed=0
-failed=0
-ok() { echo "ok   stats: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL stats: $1"; failed=$((failed + 1)); }
-finish() {
-    echo "stats: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 [ -f "$LIB" ] || { bad "no $LIB: run make first"; finish; }
 [ -x "$BIN" ] || { bad "no $BIN: run make first"; finish; }
@@ -49,43 +45,20 @@ python3 -c 'import prometheus_client' 2>/dev/null ||
 
 TMP=$(mktemp -d /tmp/sesscache-stats.XXXXXX)
 chmod 755 "$TMP" # nobody reads the certificate and reaches the run directory
-PIDS=()
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    sleep 0.2
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    cleanup_tracked
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=a.test" \
-    -keyout "$TMP/a.key" -out "$TMP/a.crt" >/dev/null 2>&1 || { bad "openssl req"; finish; }
-chmod 644 "$TMP/a.key"
+self_signed_cert "$TMP" a.test || { bad "openssl req"; finish; }
+chmod 644 "$TMP/a.test.key"
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# wait_file PATH: until it exists (at most 10 s).
-wait_file() {
-    for _ in $(seq 100); do
-        [ -e "$1" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# client PORT SESS_ARGS...: one HTTPS request; prints New or Reused (or Failed).
+# client PORT SESS_ARGS...: one HTTPS request; prints New or Reused (or Failed). Only the
+# handshake counts here (tests-c/nginx checks which vhost answered).
 client() {
-    local port=$1
-    shift
-    printf 'GET / HTTP/1.0\r\nHost: a.test\r\n\r\n' |
-        timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername a.test -tls1_2 -no_ticket -ign_eof "$@" 2>&1 |
-        awk '/^(New|Reused), / { kind = $1 } END { sub(",", "", kind); print (kind == "" ? "Failed" : kind) }'
+    local got
+    got=$(nginx_client "$1" a.test "${@:2}")
+    echo "${got%-wrong-vhost}"
 }
 # ask SOCKET BYTES [wait]: what the socket answers to BYTES (python escapes), or the error.
 ask() {
@@ -114,38 +87,16 @@ test_nginx() {
     mkdir -p "$dir" "$run"
     chmod 1777 "$run" # workers run as nobody; like /tmp, none may remove another's socket
     port=$(free_port)
-    cat >"$dir/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-user nobody $(id -gn nobody);
-pid $dir/nginx.pid;
-error_log $dir/error.log notice;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $dir/body;
-    ssl_protocols TLSv1.2;
-    ssl_session_tickets off;
-    ssl_session_cache builtin:1000;
-    server {
-        listen 127.0.0.1:$port ssl reuseport;
-        server_name a.test;
-        ssl_certificate $TMP/a.crt;
-        ssl_certificate_key $TMP/a.key;
-        location / { return 200 "a\n"; }
-    }
-}
-EOF
+    nginx_conf "$dir" "$port" daemon=off user="nobody $(id -gn nobody)" workers=2 listen=reuseport certs="$TMP"
     env -u SESSCACHE_DISABLE LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json" SESSCACHE_RUN_DIR="$run" \
         timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
-    PIDS+=($!)
+    track $!
     if ! wait_port "$port"; then
         bad "nginx: did not start"; tail -5 "$dir/stdout" "$dir/error.log" 2>/dev/null; return
     fi
     local master
     master=$(cat "$dir/nginx.pid")
-    PIDS+=("$master")
+    track "$master"
     # N full handshakes, then M resumptions of them: fresh connections spread over both workers.
     local N=12 M=24 i got other=0
     for i in $(seq $N); do
@@ -165,7 +116,7 @@ EOF
     mport=$(free_port)
     "$BIN" metrics --listen "127.0.0.1:$mport" --run-dir "$run" 2>"$OUT/metrics.err" &
     local metrics=$!
-    PIDS+=("$metrics")
+    track "$metrics"
     wait_port "$mport" || bad "nginx: sesscache metrics did not start"
     timeout 10 curl -sS -D "$OUT/metrics.headers" "http://127.0.0.1:$mport/metrics" >"$OUT/metrics.txt" 2>&1 ||
         bad "nginx: GET /metrics failed"
@@ -243,13 +194,7 @@ labels = {tuple(sorted(s.labels.items())) for s in families["sesscache_accept"].
 say("metrics: labelled by pid, program and mode", all({k for k, _ in l} == {"pid", "program", "mode"} for l in labels), labels)
 EOF
 )
-    while IFS= read -r l; do
-        case $l in
-        "ok   "*) ok "${l#ok   }" ;;
-        "FAIL "*) bad "${l#FAIL }" ;;
-        *) echo "$l" ;;
-        esac
-    done <<<"$check"
+    relay "$check"
     if grep -q 'sesscache' "$dir/stdout" "$dir/error.log" 2>/dev/null; then
         bad "nginx: the library complained:"; grep -h sesscache "$dir/stdout" "$dir/error.log" | head -5
     fi
@@ -260,10 +205,10 @@ s_server_as() {
     local uid=$1 run=$2 port=$3
     setpriv --reuid="$uid" --regid="$uid" --clear-groups env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE \
         LD_PRELOAD="$LIB" SESSCACHE_RUN_DIR="$run" \
-        timeout 60 openssl s_server -www -accept "127.0.0.1:$port" -cert "$TMP/a.crt" -key "$TMP/a.key" -no_ticket \
+        timeout 60 openssl s_server -www -accept "127.0.0.1:$port" -cert "$TMP/a.test.crt" -key "$TMP/a.test.key" -no_ticket \
         >/dev/null 2>&1 </dev/null &
     S_SERVER=$!
-    PIDS+=("$S_SERVER")
+    track "$S_SERVER"
 }
 
 # ---- users: another user's socket is not readable ----
@@ -381,7 +326,7 @@ for _ in range(200):
 print(len(held), flush=True)
 time.sleep(30)' "$sock" >"$TMP/held" &
     local holder=$!
-    PIDS+=("$holder")
+    track "$holder"
     wait_file "$TMP/held"
     sleep 0.5
     local got start=$SECONDS
@@ -414,9 +359,9 @@ test_lazy() {
     fi
     port=$(free_port)
     setpriv --reuid=0 env -u SESSCACHE_RUN_DIR -u XDG_RUNTIME_DIR LD_PRELOAD="$LIB" \
-        timeout 60 openssl s_server -www -accept "127.0.0.1:$port" -cert "$TMP/a.crt" -key "$TMP/a.key" -no_ticket >/dev/null 2>&1 </dev/null &
+        timeout 60 openssl s_server -www -accept "127.0.0.1:$port" -cert "$TMP/a.test.crt" -key "$TMP/a.test.key" -no_ticket >/dev/null 2>&1 </dev/null &
     local plain=$!
-    PIDS+=("$plain")
+    track "$plain"
     wait_port "$port" || { bad "lazy: s_server without a run directory did not start"; return; }
     pid=$(pgrep -P "$plain" | head -1)
     local n

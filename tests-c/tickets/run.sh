@@ -20,6 +20,9 @@
 # exit:  0 when every check passes, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=tickets
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/tickets}
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
@@ -27,15 +30,10 @@ case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
 [ -f "$LIB" ] || { echo "no $LIB: run make first" >&2; exit 2; }
 mkdir -p "$OUT"
 b=$OUT/tickets
-pass=0
-fail=0
-check() { # name, then 0/1
-    if [ "$2" = 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi
-}
 
 if ! $CC -std=c99 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -Itests-c/lib -o "$b" \
         tests-c/tickets/tickets.c -lssl -lcrypto 2>"$b.build"; then
-    echo "FAIL tickets: build"; cat "$b.build"; exit 1
+    bad "build"; cat "$b.build"; finish
 fi
 
 # The fleet as configured for a process whose Redis is down: nothing listens on port 1.
@@ -69,45 +67,45 @@ run fleet_no_tickets "${fleet[@]}" SESSCACHE_FLEET_TICKETS=0 LD_PRELOAD="$LIB"
 run fleet "${fleet[@]}" SESSCACHE_REPORT="$b.fleet.report" LD_PRELOAD="$LIB"
 
 grep -q '^TLS 1.3 A ticket: A=1 B=0 ' "$b.plain" && grep -q '^TLS 1.2 A ticket: A=1 B=0 ' "$b.plain"
-check "plain libssl: a ticket opens only at its own context (or one with the same keys)" $?
+check_status "plain libssl: a ticket opens only at its own context (or one with the same keys)" $?
 for name in preload disabled fleet_no_tickets; do
     diff -u --label plain --label "$name" "$b.plain" "$b.$name" >"$b.$name.diff"
-    check "fleet off ($name): the same transcript as plain libssl" $?
+    check_status "fleet off ($name): the same transcript as plain libssl" $?
 done
 
 # With the fleet: A's and B's tickets open at both, and nothing else changes.
 sed -e 's/^\(TLS 1\.[23] A ticket: A=1\) B=0 /\1 B=1 /' -e 's/^\(TLS 1\.[23] B ticket:\) A=0 B=1 /\1 A=1 B=1 /' \
     "$b.plain" >"$b.fleet.expected"
 ! cmp -s "$b.plain" "$b.fleet.expected" && diff -u --label expected --label fleet "$b.fleet.expected" "$b.fleet" >"$b.fleet.diff"
-check "fleet on: tickets open across contexts; the application's keys, callbacks and SSL_OP_NO_TICKET as plain" $?
+check_status "fleet on: tickets open across contexts; the application's keys, callbacks and SSL_OP_NO_TICKET as plain" $?
 [ -s "$b.fleet.diff" ] && cat "$b.fleet.diff"
 
 # count REPORT NAME: a count of the report's tickets line.
 count() { grep -o "\"tickets\":{.*" "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
 [ "$(count "$b.fleet.report" issued)" -gt 0 ] && [ "$(count "$b.fleet.report" opened)" -gt 0 ] &&
     [ "$(count "$b.fleet.report" refused_unknown)" -gt 0 ] && [ "$(count "$b.fleet.report" refused_aged_out)" = 0 ]
-check "fleet on: the report's tickets line counts tickets issued, opened, and refused as unknown (the application's keys)" $?
+check_status "fleet on: the report's tickets line counts tickets issued, opened, and refused as unknown (the application's keys)" $?
 
 if command -v valgrind >/dev/null; then
     timeout 600 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --suppressions=tests-c/tickets/valgrind.supp --leak-check=full \
         --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
         "$b" contexts >"$b.memcheck.out" 2>"$b.memcheck" && cmp -s "$b.fleet" "$b.memcheck.out"
-    check "fleet on under memcheck: no error, no leak, the same transcript" $?
+    check_status "fleet on under memcheck: no error, no leak, the same transcript" $?
     [ -s "$b.memcheck" ] && head -40 "$b.memcheck"
 else
-    check "memcheck: valgrind is missing (.ci/run installs it)" 1
+    check_status "memcheck: valgrind is missing (.ci/run installs it)" 1
 fi
 
 for name in tls13 sni threads null_provider session_owner; do
     p=$OUT/preload_$name
     if ! $CC -std=c99 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -pthread -Itests-c/lib -o "$p" \
             "tests-c/preload/$name.c" -lssl -lcrypto 2>"$p.build"; then
-        check "preload/$name: build" 1; cat "$p.build"; continue
+        check_status "preload/$name: build" 1; cat "$p.build"; continue
     fi
     timeout 300 "${clean[@]}" "$p" >"$p.plain" 2>"$p.plain.err" &&
         timeout 300 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" "$p" >"$p.fleet" 2>"$p.fleet.err" &&
         [ -s "$p.plain" ] && diff -u --label plain --label fleet "$p.plain" "$p.fleet" >"$p.diff"
-    check "preload/$name, fleet on: the transcript of plain libssl ($(wc -l <"$p.plain") lines)" $?
+    check_status "preload/$name, fleet on: the transcript of plain libssl ($(wc -l <"$p.plain") lines)" $?
     [ -s "$p.diff" ] && head -20 "$p.diff"
 done
 
@@ -115,7 +113,7 @@ for mode in plain fleet rotation; do
     OUT=$OUT timeout 300 tests-c/tickets/ab.sh $mode 5 >"$OUT/ab-$mode.log" 2>&1
     rc=$?
     grep -E '^(ok|FAIL) ' "$OUT/ab-$mode.log" | sed 's/^\(ok\|FAIL\) *//' | while read -r line; do echo "     ab: $line"; done
-    check "two processes, $mode (tests-c/tickets/ab.sh)" $rc
+    check_status "two processes, $mode (tests-c/tickets/ab.sh)" $rc
     [ $rc = 0 ] || tail -5 "$OUT/ab-$mode.log"
 done
 
@@ -124,16 +122,15 @@ rc_plain=$?
 wait $rot_fleet
 rc_fleet=$?
 [ $rc_plain = 0 ] && [ "$(grep -c ': T0 after one: 1, T0 after two: 1, T1 after two: 1$' "$b.rot.plain")" = 2 ]
-check "plain libssl never rotates: every ticket resumes" $?
+check_status "plain libssl never rotates: every ticket resumes" $?
 [ $rc_fleet = 0 ] && [ "$(grep -c ': T0 after one: 1, T0 after two: 0, T1 after two: 1$' "$b.rot.fleet")" = 2 ]
-check "fleet on, rotating every 2 s: a ticket resumes after one rotation, not after two" $?
+check_status "fleet on, rotating every 2 s: a ticket resumes after one rotation, not after two" $?
 wait $rot_noprev
 [ $? = 0 ] && [ "$(grep -c ': T0 after one: 0, T0 after two: 0, T1 after two: 0$' "$b.rot.noprev")" = 2 ]
-check "fleet on, SESSCACHE_FLEET_TICKET_PREVIOUS=0: a ticket does not resume after a rotation" $?
+check_status "fleet on, SESSCACHE_FLEET_TICKET_PREVIOUS=0: a ticket does not resume after a rotation" $?
 [ "$(count "$b.rot.report" refused_aged_out)" = 2 ] && [ "$(count "$b.rot.report" opened_previous)" = 4 ]
-check "rotation: the report counts 2 tickets refused as aged out and 4 opened with the previous key" $?
+check_status "rotation: the report counts 2 tickets refused as aged out and 4 opened with the previous key" $?
 grep '"tickets"' "$b.rot.report"
 cat "$b.rot.fleet" "$b.rot.fleet.err" | grep -v ': T0 after one: 1, T0 after two: 0, T1 after two: 1$'
 
-echo "tickets: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
