@@ -18,6 +18,10 @@
 # exit:  0 when every check passed.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=nginx
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -139,7 +143,7 @@ test_sni() {
         conf "$dir" "$port" off "root $(id -gn root)" 1
         local pre=()
         [ $mode = preload ] && pre=(LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json")
-        env -u LD_PRELOAD -u SESSCACHE_REPORT -u SESSCACHE_DISABLE "${pre[@]}" \
+        env -u LD_PRELOAD "${pre[@]}" \
             timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
         local master=$!
         MASTERS+=("$master")
@@ -187,7 +191,7 @@ test_report() {
     conf "$dir" "$port" on "nobody $(id -gn nobody)" 2
     local vars=(LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json")
     # The first process (it forks the master and exits) records its pid, then becomes nginx.
-    timeout 30 bash -c 'echo $$ >"$0/first.pid"; exec "$@"' "$dir" env -u SESSCACHE_DISABLE "${vars[@]}" \
+    timeout 30 bash -c 'echo $$ >"$0/first.pid"; exec "$@"' "$dir" env "${vars[@]}" \
         "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1
     local rc=$? first
     first=$(cat "$dir/first.pid" 2>/dev/null)
@@ -222,7 +226,7 @@ test_report() {
     echo "     report: workers ($users): $workers; clients: $full full, $M resumption attempts: $reused reused, $new new" |
         tee -a "$OUT/report.txt"
     [ $other -eq 0 ] || bad "report: $other handshakes failed or reached the wrong vhost"
-    env -u SESSCACHE_DISABLE "${vars[@]}" timeout 30 "$NGINX" -p "$dir" -c "$dir/nginx.conf" -s quit >>"$dir/stdout" 2>&1 ||
+    env "${vars[@]}" timeout 30 "$NGINX" -p "$dir" -c "$dir/nginx.conf" -s quit >>"$dir/stdout" 2>&1 ||
         bad "report: nginx -s quit failed"
     if ! wait_gone "$master"; then
         bad "report: the master did not exit after nginx -s quit"; return

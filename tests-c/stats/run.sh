@@ -26,6 +26,10 @@ set -u
 cd "$(dirname "$0")/../.."
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 BIN=${SESSCACHE_BIN:-$PWD/target/release/sesscache}
+NAME=stats
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 OUT=${OUT:-tests-c/out}/stats
 mkdir -p "$OUT"
@@ -137,7 +141,7 @@ http {
     }
 }
 EOF
-    env -u SESSCACHE_DISABLE LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json" SESSCACHE_RUN_DIR="$run" \
+    env LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json" SESSCACHE_RUN_DIR="$run" \
         timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
     PIDS+=($!)
     if ! wait_port "$port"; then
@@ -258,7 +262,7 @@ EOF
 # s_server_as USER RUN_DIR PORT: a preloaded openssl s_server run as USER (uid), in the background.
 s_server_as() {
     local uid=$1 run=$2 port=$3
-    setpriv --reuid="$uid" --regid="$uid" --clear-groups env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE \
+    setpriv --reuid="$uid" --regid="$uid" --clear-groups env \
         LD_PRELOAD="$LIB" SESSCACHE_RUN_DIR="$run" \
         timeout 60 openssl s_server -www -accept "127.0.0.1:$port" -cert "$TMP/a.crt" -key "$TMP/a.key" -no_ticket \
         >/dev/null 2>&1 </dev/null &

@@ -20,6 +20,10 @@
 # exit:  0 when every check passes, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=tickets
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/tickets}
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
@@ -42,24 +46,22 @@ fi
 key_file=$OUT/fleet.key
 (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$key_file" && echo >>"$key_file")
 fleet=(SESSCACHE_FLEET=redis://127.0.0.1:1/0 SESSCACHE_FLEET_KEY_FILE="$key_file")
-clean=(env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE -u SESSCACHE_FLEET -u SESSCACHE_FLEET_KEY_FILE
-    -u SESSCACHE_FLEET_TICKETS -u SESSCACHE_FLEET_TICKET_ROTATE)
 
 # Rotation takes about 2 x 2 periods for each run: both in the background meanwhile.
-timeout 120 "${clean[@]}" "$b" rotation 2 >"$b.rot.plain" 2>"$b.rot.plain.err" &
+timeout 120 "$b" rotation 2 >"$b.rot.plain" 2>"$b.rot.plain.err" &
 rot_plain=$!
 rm -f "$b.rot.report" "$b.fleet.report"
-timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_REPORT="$b.rot.report" LD_PRELOAD="$LIB" "$b" rotation 2 \
+timeout 120 env "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_REPORT="$b.rot.report" LD_PRELOAD="$LIB" "$b" rotation 2 \
     >"$b.rot.fleet" 2>"$b.rot.fleet.err" &
 rot_fleet=$!
-timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_FLEET_TICKET_PREVIOUS=0 LD_PRELOAD="$LIB" \
+timeout 120 env "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_FLEET_TICKET_PREVIOUS=0 LD_PRELOAD="$LIB" \
     "$b" rotation 2 >"$b.rot.noprev" 2>"$b.rot.noprev.err" &
 rot_noprev=$!
 
 run() { # output name, then the environment
     local name=$1
     shift
-    timeout 300 "${clean[@]}" "$@" "$b" contexts >"$b.$name" 2>"$b.$name.err" ||
+    timeout 300 env "$@" "$b" contexts >"$b.$name" 2>"$b.$name.err" ||
         { echo "     $name: exit $?"; head -5 "$b.$name.err"; return 1; }
 }
 run plain
@@ -89,7 +91,7 @@ count() { grep -o "\"tickets\":{.*" "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2
 check "fleet on: the report's tickets line counts tickets issued, opened, and refused as unknown (the application's keys)" $?
 
 if command -v valgrind >/dev/null; then
-    timeout 600 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --suppressions=tests-c/tickets/valgrind.supp --leak-check=full \
+    timeout 600 env "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --suppressions=tests-c/tickets/valgrind.supp --leak-check=full \
         --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
         "$b" contexts >"$b.memcheck.out" 2>"$b.memcheck" && cmp -s "$b.fleet" "$b.memcheck.out"
     check "fleet on under memcheck: no error, no leak, the same transcript" $?
@@ -104,8 +106,8 @@ for name in tls13 sni threads null_provider session_owner; do
             "tests-c/preload/$name.c" -lssl -lcrypto 2>"$p.build"; then
         check "preload/$name: build" 1; cat "$p.build"; continue
     fi
-    timeout 300 "${clean[@]}" "$p" >"$p.plain" 2>"$p.plain.err" &&
-        timeout 300 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" "$p" >"$p.fleet" 2>"$p.fleet.err" &&
+    timeout 300 "$p" >"$p.plain" 2>"$p.plain.err" &&
+        timeout 300 env "${fleet[@]}" LD_PRELOAD="$LIB" "$p" >"$p.fleet" 2>"$p.fleet.err" &&
         [ -s "$p.plain" ] && diff -u --label plain --label fleet "$p.plain" "$p.fleet" >"$p.diff"
     check "preload/$name, fleet on: the transcript of plain libssl ($(wc -l <"$p.plain") lines)" $?
     [ -s "$p.diff" ] && head -20 "$p.diff"
