@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The fleet's ticket keys (issue 12), inside one process (tests-c/tickets/tickets.c):
 # - fleet off (plain libssl, preloaded, preloaded with SESSCACHE_DISABLE=1, preloaded with the
-#   fleet on but SESSCACHE_FLEET_TICKETS=0): identical transcripts, a ticket opens only at the
-#   context that issued it, or where the application put the same keys;
+#   fleet on but SESSCACHE_FLEET_TICKETS=0, or with SESSCACHE_FLEET_TICKET_ROTATE=1h, which does
+#   not parse and keeps the tier off with one line on stderr): identical transcripts, a ticket
+#   opens only at the context that issued it, or where the application put the same keys;
 # - fleet on (SESSCACHE_FLEET and a key file; Redis is not there, so the ring is this
 #   process's own and rotates locally): the plain transcript except that A's and B's tickets
 #   open at both; everything the application chose (its keys, its evp or older callback,
@@ -68,14 +69,20 @@ run plain
 run preload LD_PRELOAD="$LIB"
 run disabled SESSCACHE_DISABLE=1 "${fleet[@]}" LD_PRELOAD="$LIB"
 run fleet_no_tickets "${fleet[@]}" SESSCACHE_FLEET_TICKETS=0 LD_PRELOAD="$LIB"
+run fleet_bad_rotate "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=1h LD_PRELOAD="$LIB"
 run fleet "${fleet[@]}" SESSCACHE_REPORT="$b.fleet.report" LD_PRELOAD="$LIB"
 
 grep -q '^TLS 1.3 A ticket: A=1 B=0 ' "$b.plain" && grep -q '^TLS 1.2 A ticket: A=1 B=0 ' "$b.plain"
 check "plain libssl: a ticket opens only at its own context (or one with the same keys)" $?
-for name in preload disabled fleet_no_tickets; do
+for name in preload disabled fleet_no_tickets fleet_bad_rotate; do
     diff -u --label plain --label "$name" "$b.plain" "$b.$name" >"$b.$name.diff"
     check "fleet off ($name): the same transcript as plain libssl" $?
 done
+# A ticket knob that does not parse keeps the whole tier off, as every fleet knob: one line.
+[ "$(wc -l <"$b.fleet_bad_rotate.err")" = 1 ] &&
+    grep -q '^sesscache: fleet: SESSCACHE_FLEET_TICKET_ROTATE="1h": expected a whole number .*; the fleet tier is off$' \
+        "$b.fleet_bad_rotate.err"
+check "SESSCACHE_FLEET_TICKET_ROTATE=1h: the fleet tier is off, one line on stderr naming it" $?
 
 # With the fleet: A's and B's tickets open at both, and nothing else changes.
 sed -e 's/^\(TLS 1\.[23] A ticket: A=1\) B=0 /\1 B=1 /' -e 's/^\(TLS 1\.[23] B ticket:\) A=0 B=1 /\1 A=1 B=1 /' \
