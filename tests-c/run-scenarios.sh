@@ -127,11 +127,19 @@ for name in "${names[@]}"; do
         elif [ -n "$VG" ] && ! cmp -s "$t.oracle" "$t.valgrind.out"; then
             echo "FAIL $name: transcript under valgrind differs"; ok=0
         elif [ -n "$osrc" ]; then
-            # Preloaded into the oracle binary (under valgrind too, unless VALGRIND=0).
-            if ! LD_PRELOAD="$PRELOAD" timeout 600 $VG "$o" >"$t.preload" 2>"$t.preload.err"; then
+            # Preloaded into the oracle binary (under valgrind too, unless VALGRIND=0), marking
+            # sessions not resumable by the store the probe must find (src/preload/mark.rs),
+            # then by libssl's removal.
+            if ! SESSCACHE_MARK=store LD_PRELOAD="$PRELOAD" timeout 600 $VG "$o" >"$t.preload" 2>"$t.preload.err"; then
                 echo "FAIL $name: preloaded run failed"; head -40 "$t.preload.err"; ok=0
+            elif grep -q 'SESSCACHE_MARK' "$t.preload.err"; then
+                echo "FAIL $name: preloaded run fell back from the store:"; grep 'SESSCACHE_MARK' "$t.preload.err"; ok=0
             elif ! diff -u "$t.oracle" "$t.preload" >"$t.preload.diff"; then
                 echo "FAIL $name: transcripts differ (oracle vs preloaded)"; head -40 "$t.preload.diff"; ok=0
+            elif ! SESSCACHE_MARK=call LD_PRELOAD="$PRELOAD" timeout 300 "$o" >"$t.preload-call" 2>"$t.preload-call.err"; then
+                echo "FAIL $name: preloaded run with SESSCACHE_MARK=call failed"; head -40 "$t.preload-call.err"; ok=0
+            elif ! diff -u "$t.oracle" "$t.preload-call" >"$t.preload-call.diff"; then
+                echo "FAIL $name: transcripts differ (oracle vs preloaded, SESSCACHE_MARK=call)"; head -40 "$t.preload-call.diff"; ok=0
             fi
         fi
     fi

@@ -229,6 +229,12 @@ impl Order {
         })
     }
 
+    /// The next slot to go, with its expiry: `in_order`'s first, found without an iterator.
+    pub fn first(&self) -> Option<(Expiry, SlotId)> {
+        let (&sort_key, &sentinel) = self.by_expiry.first_key_value()?;
+        Some((Expiry::from_sort_key(sort_key), SlotId(self.next_of(sentinel))))
+    }
+
     pub fn begin_walk(&mut self) -> u64 {
         self.walks += 1;
         self.placements

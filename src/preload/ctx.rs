@@ -54,6 +54,9 @@ pub struct PreloadCtx {
     callbacks: RwLock<AppCallbacks>,
     /// The auto-flush sentinel in libssl's internal list, or null while there is none.
     sentinel: AtomicPtr<SSL_SESSION>,
+    /// Set once `on_get` has put a session in libssl's internal list for the anti-replay
+    /// removal: from then on our removal goes through libssl's, which takes it out.
+    lent_to_internal_list: AtomicBool,
     /// Whether the fleet's ticket keys serve this context (tickets.rs).
     pub(super) tickets: super::tickets::CtxTickets,
 }
@@ -355,6 +358,7 @@ unsafe fn adopt(
             engine: Context::default(),
             callbacks: RwLock::new(AppCallbacks::default()),
             sentinel: AtomicPtr::new(std::ptr::null_mut()),
+            lent_to_internal_list: AtomicBool::new(false),
             tickets: Default::default(),
         });
         // The slot owns one reference; `on_ctx_free` takes it back. Without the slot the
@@ -371,6 +375,7 @@ unsafe fn adopt(
         (real.SSL_CTX_sess_set_new_cb)(ctx, Some(on_new));
         (real.SSL_CTX_sess_set_remove_cb)(ctx, Some(on_remove));
         (real.SSL_CTX_sess_set_get_cb)(ctx, Some(on_get));
+        super::mark::find_flag(rt, ctx);
         state.tickets.install(rt, ctx, libctx, propq);
         let weak: Weak<PreloadCtx> = Arc::downgrade(&state);
         obs::registry::register(ctx as usize, weak);
@@ -435,10 +440,14 @@ pub unsafe fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SS
         // arguments as OpenSSL does.
         return Some(unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) });
     };
-    // SAFETY: real function on a live context and session. It marks the session (when it
-    // has an id), takes it out of the internal list if `on_get` left it there, and calls
+    // With the flag's place known (mark.rs), the engine's removal marks the session with one
+    // store. Otherwise, or where `on_get` may have left the session in libssl's internal list,
+    // libssl's removal marks it (when it has an id), takes it out of that list, and calls
     // `on_remove`, which ignores it.
-    without_callbacks(|| unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) });
+    if super::mark::known_flag_offset().is_none() || st.lent_to_internal_list.load(Ordering::Relaxed) {
+        // SAFETY: real function on a live context and session.
+        without_callbacks(|| unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) });
+    }
     // The caller's reference lasts through this call, and the engine only looks at the
     // handle: no reference of our own.
     // SAFETY: a live session; the handle is never dropped, so it gives nothing back.
@@ -619,6 +628,7 @@ unsafe extern "C" fn on_get(ssl: *mut SSL, id: *const c_uchar, len: c_int, copy:
         if unsafe { anti_replay_removes(rt, ssl) } && st.engine.contains(&key) && session.is_resumable() {
             // libssl removes this session from its cache right after this lookup and rejects
             // the early data unless its removal returns 1: the internal list must hold it.
+            st.lent_to_internal_list.store(true, Ordering::Relaxed);
             // SAFETY: a live session this handle holds.
             unsafe { st.add_internally(session.as_ptr()) };
         }

@@ -10,6 +10,7 @@
 //! - another libssl: pass-through, with one line on stderr.
 
 pub mod ctx;
+mod mark;
 pub mod real;
 pub mod session;
 pub mod tickets;

@@ -161,11 +161,27 @@ impl engine::Session for RealSession {
         unsafe { (self.rt().real.SSL_SESSION_set_time)(self.as_ptr(), now as _) };
         self.expiry()
     }
+    #[inline]
     fn mark_not_resumable(&self) {
-        Self::mark_all_not_resumable(std::slice::from_ref(self));
+        match super::mark::known_flag_offset() {
+            // SAFETY: a live session; the offset came from the probe.
+            Some(offset) => unsafe { super::mark::store(self.as_ptr(), offset) },
+            None => Self::mark_by_removal(std::slice::from_ref(self)),
+        }
     }
-    /// The context and the flag for `on_remove` are set up once for a whole flush.
     fn mark_all_not_resumable(sessions: &[Self]) {
+        match super::mark::known_flag_offset() {
+            // SAFETY: live sessions; the offset came from the probe.
+            Some(offset) => sessions.iter().for_each(|s| unsafe { super::mark::store(s.as_ptr(), offset) }),
+            None => Self::mark_by_removal(sessions),
+        }
+    }
+}
+
+impl RealSession {
+    /// Marks through libssl's removal from the context being changed (mark.rs says when);
+    /// the context and the flag for `on_remove` are set up once for a whole flush.
+    fn mark_by_removal(sessions: &[Self]) {
         let real = &runtime().real;
         // SAFETY: live sessions. Not resumable already: libssl marked it before telling us
         // (its removal, its flush), or it has no id, which no removal marks.
