@@ -23,6 +23,10 @@
 #        CLANG= skips the clang side; CC, OUT (build dir) as usual.
 set -u
 cd "$(dirname "$0")/.."
+NAME=scenarios
+# shellcheck source=lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out}
 LIBDIR=$PWD/target/release

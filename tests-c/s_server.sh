@@ -4,6 +4,10 @@
 # the server's status page, and the preloaded server's report shows the engine served lookups.
 set -u
 cd "$(dirname "$0")/.."
+NAME=s_server
+# shellcheck source=lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 OUT=${OUT:-tests-c/out}/s_server
 mkdir -p "$OUT"
 LIB=$PWD/target/release/libsesscache.so

@@ -15,6 +15,10 @@
 #                                (nothing run), 1 a report or a failed test
 set -uo pipefail
 cd "$(dirname "$0")/.."
+NAME=tsan
+# shellcheck source=../tests-c/lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 TARGET_DIR=${TSAN_TARGET_DIR:-/var/cache/sesscache/tsan-target}
 TOOLCHAIN=${TSAN_TOOLCHAIN:-nightly}
 OUT=${OUT:-tests-c/out/tsan}
@@ -52,7 +56,7 @@ else
     for run in plain preload; do
         pre=
         [ $run = preload ] && pre=$lib
-        if ! timeout 600 env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE LD_PRELOAD="$pre" "$bin" \
+        if ! timeout 600 env LD_PRELOAD="$pre" "$bin" \
             >"$bin.$run" 2>"$bin.$run.err"; then
             echo "FAIL tsan: threads ($run): $(grep -c 'WARNING: ThreadSanitizer' "$bin.$run.err") reports"
             head -40 "$bin.$run.err"; fail=$((fail + 1))

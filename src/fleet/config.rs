@@ -13,6 +13,9 @@
 //! | SESSCACHE_FLEET_SUBSCRIBE | `sessions`: this process hears every new session of the fleet (its mirror is filled ahead of need) and every removal; `removals`: it hears only removals, publishes its own new sessions with SET alone (no PUBLISH), and finds other processes' sessions by the bounded GET, keeping the answer in the mirror. `removals` is for fleets whose size x new-session rate passes a few hundred thousand deliveries a second. Processes of either kind share one fleet. | `sessions` |
 //! | SESSCACHE_FLEET_BREAKER | consecutive failed lookups (timeouts or errors) that open the breaker | 3 |
 //! | SESSCACHE_FLEET_RETRY_MS | while the breaker is open, how often the lookup worker probes Redis (PING) | 1000 |
+//! | SESSCACHE_FLEET_TICKETS | `0`: preloaded contexts keep libssl's own ticket keys (the ticket key ring is off); `1`: they seal and open tickets under the ring | 1 |
+//! | SESSCACHE_FLEET_TICKET_ROTATE | seconds between rotations of the ticket key ring, the same fleet-wide (at most 30 days) | 3600 |
+//! | SESSCACHE_FLEET_TICKET_PREVIOUS | `1`: a ticket still opens for one period after the one it was sealed in; `0`: only within it | 1 |
 //!
 //! A setting that does not parse keeps the whole tier off, with one line on stderr that names
 //! it: a fleet half-configured the way the operator did not mean is worse than none.
@@ -57,6 +60,24 @@ pub struct Config {
     /// How often an open breaker is probed.
     pub retry: Duration,
     pub subscribe: Subscribe,
+    pub tickets: Tickets,
+}
+
+/// The ticket key ring's settings (`fleet::ring`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tickets {
+    /// Whether preloaded contexts get the ring's keys (SESSCACHE_FLEET_TICKETS).
+    pub on: bool,
+    /// Seconds between rotations (SESSCACHE_FLEET_TICKET_ROTATE).
+    pub rotate_secs: i64,
+    /// Whether the previous key still opens (SESSCACHE_FLEET_TICKET_PREVIOUS).
+    pub previous: bool,
+}
+
+impl Default for Tickets {
+    fn default() -> Self {
+        Tickets { on: true, rotate_secs: DEFAULT_TICKET_ROTATE_SECS, previous: true }
+    }
 }
 
 pub const DEFAULT_BUDGET_US: u64 = 1000;
@@ -67,6 +88,10 @@ pub const MAX_QUEUE: usize = 1 << 20;
 pub const DEFAULT_PREFIX: &str = "sesscache:";
 pub const DEFAULT_BREAKER: u32 = 3;
 pub const DEFAULT_RETRY_MS: u64 = 1000;
+pub const DEFAULT_TICKET_ROTATE_SECS: i64 = 3600;
+/// 30 days. A key opens for three periods, and the ring's expiry in Redis is `since + 3 x period`:
+/// a bound keeps that arithmetic far from overflow (any positive i64 was taken before).
+pub const MAX_TICKET_ROTATE_SECS: i64 = 30 * 86_400;
 
 impl Config {
     /// The tier's settings from the environment: None when SESSCACHE_FLEET is unset or empty
@@ -121,6 +146,23 @@ impl Config {
                 return Err(format!("SESSCACHE_FLEET_SUBSCRIBE={v:?}: expected sessions (the default) or removals"))
             }
         };
+        let flag = |name: &str| -> Result<bool, String> {
+            match knob(name).as_deref() {
+                None | Some("1") => Ok(true),
+                Some("0") => Ok(false),
+                Some(v) => Err(format!("{name}={v:?}: expected 0 or 1")),
+            }
+        };
+        let tickets = Tickets {
+            on: flag("SESSCACHE_FLEET_TICKETS")?,
+            rotate_secs: number(
+                "SESSCACHE_FLEET_TICKET_ROTATE",
+                DEFAULT_TICKET_ROTATE_SECS as u64,
+                1,
+                MAX_TICKET_ROTATE_SECS as u64,
+            )? as i64,
+            previous: flag("SESSCACHE_FLEET_TICKET_PREVIOUS")?,
+        };
         Ok(Config {
             servers: parse_servers(url)?,
             key_file: key_file.to_path_buf(),
@@ -131,6 +173,7 @@ impl Config {
             breaker,
             retry: Duration::from_millis(retry),
             subscribe,
+            tickets,
         })
     }
 
@@ -271,6 +314,7 @@ mod tests {
         assert_eq!(c.retry, Duration::from_secs(1));
         assert_eq!(c.subscribe, Subscribe::Sessions);
         assert_eq!(c.channels(), ["sesscache:sessions", "sesscache:removals"]);
+        assert_eq!(c.tickets, Tickets { on: true, rotate_secs: 3600, previous: true });
     }
 
     #[test]
@@ -286,6 +330,9 @@ mod tests {
                 ("SESSCACHE_FLEET_BREAKER", "7"),
                 ("SESSCACHE_FLEET_RETRY_MS", "50"),
                 ("SESSCACHE_FLEET_SUBSCRIBE", " Removals "),
+                ("SESSCACHE_FLEET_TICKETS", "0"),
+                ("SESSCACHE_FLEET_TICKET_ROTATE", " 2 "),
+                ("SESSCACHE_FLEET_TICKET_PREVIOUS", "0"),
             ]),
         )
         .unwrap();
@@ -296,6 +343,16 @@ mod tests {
         assert_eq!((c.memory, c.queue, c.breaker), (2 << 30, 10, 7));
         assert_eq!(c.prefix, "x:");
         assert_eq!(c.retry, Duration::from_millis(50));
+        assert_eq!(c.tickets, Tickets { on: false, rotate_secs: 2, previous: false });
+        let on = |pairs: &[(&str, &str)]| Config::parse("redis://h", Path::new("/k"), env(pairs)).unwrap().tickets;
+        let t = on(&[
+            ("SESSCACHE_FLEET_TICKETS", "1"),
+            ("SESSCACHE_FLEET_TICKET_ROTATE", "2592000"),
+            ("SESSCACHE_FLEET_TICKET_PREVIOUS", "1"),
+        ]);
+        assert_eq!(t, Tickets { on: true, rotate_secs: 30 * 86_400, previous: true });
+        // Empty is unset, as for every knob.
+        assert_eq!(on(&[("SESSCACHE_FLEET_TICKETS", ""), ("SESSCACHE_FLEET_TICKET_ROTATE", " ")]), Tickets::default());
     }
 
     #[test]
@@ -314,6 +371,17 @@ mod tests {
         assert!(err("redis://h", &[("SESSCACHE_FLEET_PREFIX", "a b")]).contains("PREFIX"));
         let e = err("redis://h", &[("SESSCACHE_FLEET_SUBSCRIBE", "all")]);
         assert!(e.starts_with("SESSCACHE_FLEET_SUBSCRIBE=\"all\": expected sessions"), "{e}");
+        // The ticket key ring's knobs follow the same rule: a bad value keeps the tier off.
+        let e = err("redis://h", &[("SESSCACHE_FLEET_TICKET_ROTATE", "1h")]);
+        assert!(e.starts_with("SESSCACHE_FLEET_TICKET_ROTATE=\"1h\": expected a whole number from 1 to"), "{e}");
+        assert!(err("redis://h", &[("SESSCACHE_FLEET_TICKET_ROTATE", "0")]).contains("TICKET_ROTATE"));
+        assert!(err("redis://h", &[("SESSCACHE_FLEET_TICKET_ROTATE", "-5")]).contains("TICKET_ROTATE"));
+        let e = err("redis://h", &[("SESSCACHE_FLEET_TICKET_ROTATE", "9223372036854775807")]);
+        assert!(e.contains("TICKET_ROTATE"), "{e}");
+        let e = err("redis://h", &[("SESSCACHE_FLEET_TICKET_PREVIOUS", "yes")]);
+        assert!(e.starts_with("SESSCACHE_FLEET_TICKET_PREVIOUS=\"yes\": expected 0 or 1"), "{e}");
+        let e = err("redis://h", &[("SESSCACHE_FLEET_TICKETS", "off")]);
+        assert!(e.starts_with("SESSCACHE_FLEET_TICKETS=\"off\": expected 0 or 1"), "{e}");
         // A password never appears in an error.
         let e = err("rediss://u:secret@h:1/0", &[]);
         assert!(e.contains("u:***@h:1/0") && !e.contains("secret"), "{e}");

@@ -36,7 +36,7 @@ use parking_lot::RwLock;
 
 use crate::engine::{Remote, SessionKey};
 pub use breaker::Breaker;
-pub use config::{Config, Subscribe};
+pub use config::{Config, Subscribe, Tickets};
 pub use counters::FleetCounters;
 pub use keys::Keys;
 pub use mirror::Mirror;
@@ -288,6 +288,12 @@ pub fn drain(within: Duration) {
     if let Some(f) = started_fleet() {
         f.drain(within);
     }
+}
+
+/// The ticket key ring's settings, parsed with the fleet's other knobs; None while the fleet is
+/// off.
+pub fn tickets() -> Option<config::Tickets> {
+    Some(PROCESS_FLEET.get_or_init(from_env).as_ref()?.shared.config.tickets)
 }
 
 /// Where the process's ticket key ring lives in the fleet (its Redis, the fleet key); None

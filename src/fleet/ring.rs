@@ -29,6 +29,7 @@ use once_cell::sync::OnceCell;
 use parking_lot::{Mutex, RwLock};
 use zeroize::Zeroize;
 
+use super::config::Tickets;
 use super::keys::Keys;
 use super::seal::{Rejected, SealError};
 use crate::engine::SessionKey;
@@ -37,8 +38,6 @@ use crate::engine::SessionKey;
 pub const NAME_LEN: usize = 16;
 /// AES-256 and HMAC-SHA256 key lengths, as libssl's own ticket keys.
 pub const KEY_LEN: usize = 32;
-/// Rotation period when SESSCACHE_FLEET_TICKET_ROTATE is unset: an hour.
-pub const DEFAULT_ROTATE_SECS: i64 = 3600;
 /// How long a lock of the keyring is waited for: a fork can leave one held by a thread that
 /// the child does not have.
 const LOCK_WAIT: Duration = Duration::from_millis(100);
@@ -201,7 +200,7 @@ pub struct TicketCounters {
 /// The process's ring, rotated locally when due.
 pub struct Keyring {
     period: i64,
-    /// Whether `previous` still opens (SESSCACHE_FLEET_TICKET_PREVIOUS, default yes).
+    /// Whether `previous` still opens (`config::Tickets::previous`).
     accept_previous: bool,
     ring: RwLock<Arc<Ring>>,
     /// The ring used where `ring`'s lock cannot be had (`stuck`).
@@ -388,24 +387,6 @@ impl Keyring {
     }
 }
 
-/// SESSCACHE_FLEET_TICKET_ROTATE: seconds between rotations, a positive integer (default an
-/// hour). Anything else: the default, and one line on stderr.
-pub fn rotate_period_from_env() -> i64 {
-    let Some(value) = std::env::var_os("SESSCACHE_FLEET_TICKET_ROTATE") else {
-        return DEFAULT_ROTATE_SECS;
-    };
-    match value.to_str().and_then(|v| v.trim().parse::<i64>().ok()).filter(|&p| p > 0) {
-        Some(period) => period,
-        None => {
-            eprintln!(
-                "sesscache: fleet: SESSCACHE_FLEET_TICKET_ROTATE={:?} is not a positive number of seconds; rotating every {DEFAULT_ROTATE_SECS} s",
-                value
-            );
-            DEFAULT_ROTATE_SECS
-        }
-    }
-}
-
 // ---- the ring in Redis ----
 
 /// The ring's bytes before sealing: magic, version, since, period, then previous, current and
@@ -530,22 +511,6 @@ pub fn reconcile(local: &Ring, remote: Option<Ring>) -> Step {
     }
 }
 
-/// SESSCACHE_FLEET_TICKET_PREVIOUS: whether a ticket still opens for one period after the one
-/// it was sealed in (1, the default) or only within it (0). Anything else: the default, said.
-pub fn accept_previous_from_env() -> bool {
-    match std::env::var_os("SESSCACHE_FLEET_TICKET_PREVIOUS") {
-        None => true,
-        Some(v) if v == "1" => true,
-        Some(v) if v == "0" => false,
-        Some(v) => {
-            eprintln!(
-                "sesscache: fleet: SESSCACHE_FLEET_TICKET_PREVIOUS={v:?} is not 0 or 1; the previous key opens tickets"
-            );
-            true
-        }
-    }
-}
-
 static PROCESS: OnceCell<Option<Keyring>> = OnceCell::new();
 
 impl TicketCounters {
@@ -572,13 +537,14 @@ impl TicketCounters {
     }
 }
 
-/// The process's keyring, made at the first call with the configured period; None when no
-/// random bytes could be drawn (one line on stderr; libssl's own keys stay in use). A forked
-/// child keeps its parent's ring, so workers forked by one master share it.
-pub fn process(now: i64) -> Option<&'static Keyring> {
+/// The process's keyring, made at the first call with the fleet's settings (`config::Tickets`,
+/// parsed with the fleet's other knobs); None when no random bytes could be drawn (one line on
+/// stderr; libssl's own keys stay in use). A forked child keeps its parent's ring, so workers
+/// forked by one master share it.
+pub fn process(now: i64, settings: &Tickets) -> Option<&'static Keyring> {
     PROCESS
-        .get_or_init(|| match Keyring::new(now, rotate_period_from_env()) {
-            Ok(keyring) => Some(keyring.accepting_previous(accept_previous_from_env())),
+        .get_or_init(|| match Keyring::new(now, settings.rotate_secs) {
+            Ok(keyring) => Some(keyring.accepting_previous(settings.previous)),
             Err(e) => {
                 eprintln!("sesscache: fleet: no random bytes for ticket keys ({e}); libssl's own keys stay in use");
                 None

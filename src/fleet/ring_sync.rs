@@ -18,6 +18,7 @@ use std::time::Duration;
 use redis::{ConnectionLike, RedisResult};
 
 use super::client::Conn;
+use super::config::Tickets;
 use super::keys::Keys;
 use super::ring::{self, reconcile, redis_name, Keyring, Ring, RingRejected, Step};
 
@@ -198,15 +199,15 @@ static RUNNING_IN: AtomicU32 = AtomicU32::new(0);
 /// The process that made its first round at a context's creation (0: none yet).
 static FETCHED_IN: AtomicU32 = AtomicU32::new(0);
 
-/// The process's keyring. `first` (at a context's creation, never in a handshake): one round,
+/// The process's keyring (made with `settings` at the first call). `first` (at a context's creation, never in a handshake): one round,
 /// once per process, on this thread, bounded by the connection's timeouts, so that the process
 /// seals under the fleet's ring from its first ticket on; no thread yet, so a master that only
 /// makes contexts and forks its workers never runs one. Otherwise (a ticket is being sealed or
 /// opened): the ring thread starts, once in each process that handles tickets. A ring a round
 /// older than the fleet's still agrees with it on the current key (the fleet's next becomes
 /// everyone's current), and the thread's first round follows at once.
-pub fn keyring(home: Option<Arc<dyn RingHome>>, first: bool) -> Option<&'static Keyring> {
-    let keyring = ring::process(now())?;
+pub fn keyring(home: Option<Arc<dyn RingHome>>, settings: &Tickets, first: bool) -> Option<&'static Keyring> {
+    let keyring = ring::process(now(), settings)?;
     let pid = std::process::id();
     let Some(home) = home else { return Some(keyring) };
     if first {

@@ -66,12 +66,10 @@ const SSL_OP_NO_TICKET: u64 = 1 << 14;
 const IV_LEN: usize = 16;
 
 /// Whether contexts get the fleet's ticket keys: with the fleet on (configured and its key
-/// file read), unless SESSCACHE_FLEET_TICKETS=0. Decided once.
+/// file read), unless SESSCACHE_FLEET_TICKETS=0 (`fleet::config`). Decided once.
 fn enabled() -> bool {
     static ON: once_cell::sync::OnceCell<bool> = once_cell::sync::OnceCell::new();
-    *ON.get_or_init(|| {
-        crate::fleet::ring_home().is_some() && std::env::var_os("SESSCACHE_FLEET_TICKETS").is_none_or(|v| v != "0")
-    })
+    *ON.get_or_init(|| crate::fleet::tickets().is_some_and(|t| t.on))
 }
 
 /// A context's ticket handling: whether ours is installed (the AES-256-CBC it fetched from the
@@ -157,7 +155,8 @@ impl Drop for CtxTickets {
 
 /// The process's key ring, synced with the fleet's by a thread started in this process.
 fn keyring(first: bool) -> Option<&'static ring::Keyring> {
-    crate::fleet::ring_sync::keyring(crate::fleet::ring_home(), first)
+    let settings = crate::fleet::tickets()?;
+    crate::fleet::ring_sync::keyring(crate::fleet::ring_home(), &settings, first)
 }
 
 // ---- the application's own ticket handling (the exports) ----

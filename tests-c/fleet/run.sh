@@ -40,6 +40,7 @@ NAME=fleet
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
 BIN=${SESSCACHE_BIN:-$PWD/target/release/sesscache}
+clean_sesscache_env
 REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
 CLIENTS=${CLIENTS:-200}
 OUT=${OUT:-tests-c/out}/fleet
@@ -116,10 +117,7 @@ FLEET_ENV=() # further SESSCACHE_FLEET_* settings for the next fleet server
 server_start() {
     local name=$1 mode=$2 port=$3
     shift 3
-    local run=(env)
-    local v
-    for v in $(compgen -e | grep '^SESSCACHE_'); do run+=(-u "$v"); done
-    run+=(-u LD_PRELOAD)
+    local run=(env -u LD_PRELOAD)
     local prog=$SERVER
     case $mode in
     plain) prog=$SERVER_ASAN ;;

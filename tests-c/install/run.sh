@@ -28,8 +28,12 @@ D=$OUT/destdir
 BIN=$D$PREFIX/bin/sesscache
 LIBDIR=$D$PREFIX/lib
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
-# Nothing of the caller's may steer the command to another library or key.
-unset SESSCACHE_LIB SESSCACHE_REPORT SESSCACHE_DISABLE SESSCACHE_FLEET_KEY_FILE LD_PRELOAD
+# Nothing of the caller's may steer the command to another library, key or fleet.
+NAME=install
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
+unset LD_PRELOAD
 
 failed_checks=()
 # show LOG: its first 20 lines, indented, under a failed check.

@@ -14,6 +14,12 @@
 #                         a self-signed EC P-256 certificate for CN=NAME, valid 2 days:
 #                         DIR/NAME.crt and DIR/NAME.key (openssl's complaint printed on failure)
 #   track PID             killed (TERM, then KILL) by cleanup_tracked, which the runner's trap calls
+#   clean_sesscache_env [KEEP...]
+#                         unset every SESSCACHE_* variable of the environment but KEEP (the
+#                         runner's own inputs, e.g. SESSCACHE_BIN), so that what a runner compares
+#                         (against plain libssl, or what it expects) does not depend on the
+#                         caller's shell (SESSCACHE_FLEET=memory:, a Redis URL, any other knob):
+#                         a runner calls it first, then sets only the variables it means to
 # set -u safe; uses only bash, coreutils, python3, ps and (self_signed_cert) openssl.
 passed=0
 failed=0
@@ -80,6 +86,15 @@ self_signed_cert() {
 }
 
 track() { TRACKED+=("$1"); }
+
+clean_sesscache_env() {
+    local v k keep
+    for v in $(compgen -e SESSCACHE_); do
+        keep=0
+        for k in "$@"; do [ "$v" = "$k" ] && keep=1; done
+        [ $keep = 1 ] || unset "$v"
+    done
+}
 
 cleanup_tracked() {
     local pid

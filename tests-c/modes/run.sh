@@ -7,6 +7,10 @@
 # has built the scenario binaries.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=modes
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 LIB=$PWD/target/release/libsesscache.so
 OUT=${OUT:-tests-c/out}/modes
 mkdir -p "$OUT"

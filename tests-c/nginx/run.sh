@@ -23,6 +23,7 @@ NAME=nginx
 . tests-c/lib/runner.sh
 # shellcheck source=../lib/nginx.sh
 . tests-c/lib/nginx.sh
+clean_sesscache_env
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -53,7 +54,7 @@ test_sni() {
         nginx_conf "$dir" "$port" daemon=off user="root $(id -gn root)" workers=1 vhosts="a.test b.test" certs="$TMP"
         local pre=()
         [ $mode = preload ] && pre=(LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json")
-        env -u LD_PRELOAD -u SESSCACHE_REPORT -u SESSCACHE_DISABLE "${pre[@]}" \
+        env -u LD_PRELOAD "${pre[@]}" \
             timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
         local master=$!
         track "$master"
@@ -101,7 +102,7 @@ test_report() {
     nginx_conf "$dir" "$port" daemon=on user="nobody $(id -gn nobody)" workers=2 vhosts="a.test b.test" certs="$TMP"
     local vars=(LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json")
     # The first process (it forks the master and exits) records its pid, then becomes nginx.
-    timeout 30 bash -c 'echo $$ >"$0/first.pid"; exec "$@"' "$dir" env -u SESSCACHE_DISABLE "${vars[@]}" \
+    timeout 30 bash -c 'echo $$ >"$0/first.pid"; exec "$@"' "$dir" env "${vars[@]}" \
         "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1
     local rc=$? first
     first=$(cat "$dir/first.pid" 2>/dev/null)
@@ -136,7 +137,7 @@ test_report() {
     echo "     report: workers ($users): $workers; clients: $full full, $M resumption attempts: $reused reused, $new new" |
         tee -a "$OUT/report.txt"
     [ $other -eq 0 ] || bad "report: $other handshakes failed or reached the wrong vhost"
-    env -u SESSCACHE_DISABLE "${vars[@]}" timeout 30 "$NGINX" -p "$dir" -c "$dir/nginx.conf" -s quit >>"$dir/stdout" 2>&1 ||
+    env "${vars[@]}" timeout 30 "$NGINX" -p "$dir" -c "$dir/nginx.conf" -s quit >>"$dir/stdout" 2>&1 ||
         bad "report: nginx -s quit failed"
     if ! wait_gone "$master"; then
         bad "report: the master did not exit after nginx -s quit"; return

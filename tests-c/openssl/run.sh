@@ -15,6 +15,10 @@
 # exit:  0 when no test differs, 1 otherwise; last line `openssl-suite: N passed, M failed`.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=openssl-suite
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env SESSCACHE_CACHE # build.sh's cache directory
 OUT=${OUT:-tests-c/out/openssl}
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
@@ -42,7 +46,7 @@ libssl_builds=("$@")
 # OPENSSL_MODULES and OPENSSL_ENGINES (test_pipelining's dasync engine) only for the source
 # build: its modules are linked to its own libcrypto.
 run_env() { # build mode
-    local e=(env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE -u LD_PRELOAD -u LD_LIBRARY_PATH
+    local e=(env -u LD_PRELOAD -u LD_LIBRARY_PATH
         OPENSSL_CONF="$T/apps/openssl.cnf" CTLOG_FILE="$T/test/ct/log_list.cnf"
         TEST_CERTS_DIR="$T/test/certs")
     [ "$1" = source ] && e+=(LD_LIBRARY_PATH="$T" OPENSSL_MODULES="$T/providers" OPENSSL_ENGINES="$T/engines")

@@ -23,6 +23,10 @@
 # exit:  0 when every transcript matches and every checker is clean, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=preload
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/preload}
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
@@ -85,9 +89,9 @@ for name in "${names[@]}"; do
         echo "FAIL $name: does not load $LIBSSL_DIR/libssl.so.3"; ok=0
     else
         # plain, preloaded, preloaded but disabled; never a report file from these runs
-        timeout 300 env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE "$b" >"$b.plain" 2>"$b.plain.err"; prc=$?
-        timeout 300 env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE LD_PRELOAD="$LIB" "$b" >"$b.preload" 2>"$b.preload.err"; lrc=$?
-        timeout 300 env -u SESSCACHE_REPORT SESSCACHE_DISABLE=1 LD_PRELOAD="$LIB" "$b" >"$b.disabled" 2>"$b.disabled.err"; drc=$?
+        timeout 300 "$b" >"$b.plain" 2>"$b.plain.err"; prc=$?
+        timeout 300 env LD_PRELOAD="$LIB" "$b" >"$b.preload" 2>"$b.preload.err"; lrc=$?
+        timeout 300 env SESSCACHE_DISABLE=1 LD_PRELOAD="$LIB" "$b" >"$b.disabled" 2>"$b.disabled.err"; drc=$?
         if [ $prc -ne 0 ] || [ $lrc -ne 0 ] || [ $drc -ne 0 ]; then
             echo "FAIL $name: exit codes plain=$prc preload=$lrc disabled=$drc"
             head -5 "$b.plain.err" "$b.preload.err" "$b.disabled.err"; ok=0
@@ -104,7 +108,7 @@ for name in "${names[@]}"; do
             head -20 "$b.disabled.diff"; ok=0
         fi
         if [ "$MEMCHECK" = 1 ] && [ "$src" = "tests-c/preload/$name.c" ] && [ "$name" != threads ]; then
-            if ! timeout 900 env -u SESSCACHE_REPORT LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 \
+            if ! timeout 900 env LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 \
                     --leak-check=full --show-leak-kinds=definite,indirect,possible \
                     --errors-for-leak-kinds=definite,indirect,possible \
                     "$b" >"$b.memcheck.out" 2>"$b.memcheck"; then
@@ -126,7 +130,7 @@ for name in "${names[@]}"; do
                     fi
                     pre=(LD_PRELOAD="$hglib") ;;
                 esac
-                if ! timeout 1200 env -u SESSCACHE_REPORT "${pre[@]}" valgrind --tool=helgrind -q --error-exitcode=99 \
+                if ! timeout 1200 env "${pre[@]}" valgrind --tool=helgrind -q --error-exitcode=99 \
                         --suppressions=tests-c/preload/helgrind.supp "$b" >"$b.helgrind.$mode.out" 2>"$b.helgrind.$mode"; then
                     echo "FAIL $name: helgrind ($mode): $(grep -c 'Possible data race' "$b.helgrind.$mode") possible data races; $b.helgrind.$mode"
                     [ $mode = preload ] && echo "     (if the pthread-locks run is clean, these are sesscache's parking_lot locks, which helgrind cannot see)"

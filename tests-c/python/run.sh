@@ -3,6 +3,10 @@
 # same reuse flags and statistics, and the report shows the engine served the resumptions.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=python
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 OUT=${OUT:-tests-c/out}/python
 mkdir -p "$OUT"
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \

@@ -31,6 +31,7 @@ NAME=stats
 . tests-c/lib/runner.sh
 # shellcheck source=../lib/nginx.sh
 . tests-c/lib/nginx.sh
+clean_sesscache_env
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 OUT=${OUT:-tests-c/out}/stats
 mkdir -p "$OUT"
@@ -88,7 +89,7 @@ test_nginx() {
     chmod 1777 "$run" # workers run as nobody; like /tmp, none may remove another's socket
     port=$(free_port)
     nginx_conf "$dir" "$port" daemon=off user="nobody $(id -gn nobody)" workers=2 listen=reuseport certs="$TMP"
-    env -u SESSCACHE_DISABLE LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json" SESSCACHE_RUN_DIR="$run" \
+    env LD_PRELOAD="$LIB" SESSCACHE_REPORT="$dir/report.json" SESSCACHE_RUN_DIR="$run" \
         timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
     track $!
     if ! wait_port "$port"; then
@@ -203,7 +204,7 @@ EOF
 # s_server_as USER RUN_DIR PORT: a preloaded openssl s_server run as USER (uid), in the background.
 s_server_as() {
     local uid=$1 run=$2 port=$3
-    setpriv --reuid="$uid" --regid="$uid" --clear-groups env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE \
+    setpriv --reuid="$uid" --regid="$uid" --clear-groups env \
         LD_PRELOAD="$LIB" SESSCACHE_RUN_DIR="$run" \
         timeout 60 openssl s_server -www -accept "127.0.0.1:$port" -cert "$TMP/a.test.crt" -key "$TMP/a.test.key" -no_ticket \
         >/dev/null 2>&1 </dev/null &

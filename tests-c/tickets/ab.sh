@@ -14,6 +14,10 @@
 # prints one line per check ("ok ..." / "FAIL ..."); exit 0 when all passed.
 set -u
 cd "$(dirname "$0")/../.."
+NAME=ab
+# shellcheck source=../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 MODE=${1:?plain or fleet}
 N=${2:-5}
 OUT=${OUT:-tests-c/out/tickets}/ab-$MODE
@@ -31,7 +35,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 failed=0
 check() { if [ "$2" = 0 ]; then echo "ok   $1"; else echo "FAIL $1"; failed=1; fi; }
@@ -47,7 +50,7 @@ for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q 
 redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG || { echo "FAIL ab: redis-server did not start"; exit 1; }
 (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$OUT/fleet.key" && echo >>"$OUT/fleet.key")
 
-env_for_mode=(env -u SESSCACHE_DISABLE -u SESSCACHE_REPORT -u SESSCACHE_FLEET_TICKETS -u SESSCACHE_FLEET_TICKET_ROTATE)
+env_for_mode=(env)
 ROTATE=3
 RUN_DIR=$OUT/run
 if [ "$MODE" = rotation ]; then
@@ -57,7 +60,7 @@ fi
 if [ "$MODE" != plain ]; then
     env_for_mode+=(LD_PRELOAD="$LIB" SESSCACHE_FLEET="redis://127.0.0.1:$REDIS_PORT/0" SESSCACHE_FLEET_KEY_FILE="$OUT/fleet.key")
 else
-    env_for_mode+=(-u LD_PRELOAD -u SESSCACHE_FLEET -u SESSCACHE_FLEET_KEY_FILE)
+    env_for_mode+=(-u LD_PRELOAD)
 fi
 
 # start NAME: s_server -www on a free port; sets PORT_<NAME>.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The fleet's ticket keys (issue 12), inside one process (tests-c/tickets/tickets.c):
 # - fleet off (plain libssl, preloaded, preloaded with SESSCACHE_DISABLE=1, preloaded with the
-#   fleet on but SESSCACHE_FLEET_TICKETS=0): identical transcripts, a ticket opens only at the
-#   context that issued it, or where the application put the same keys;
+#   fleet on but SESSCACHE_FLEET_TICKETS=0, or with SESSCACHE_FLEET_TICKET_ROTATE=1h, which does
+#   not parse and keeps the tier off with one line on stderr): identical transcripts, a ticket
+#   opens only at the context that issued it, or where the application put the same keys;
 # - fleet on (SESSCACHE_FLEET and a key file; Redis is not there, so the ring is this
 #   process's own and rotates locally): the plain transcript except that A's and B's tickets
 #   open at both; everything the application chose (its keys, its evp or older callback,
@@ -23,6 +24,7 @@ cd "$(dirname "$0")/../.."
 NAME=tickets
 # shellcheck source=../lib/runner.sh
 . tests-c/lib/runner.sh
+clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/tickets}
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
@@ -40,38 +42,42 @@ fi
 key_file=$OUT/fleet.key
 (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$key_file" && echo >>"$key_file")
 fleet=(SESSCACHE_FLEET=redis://127.0.0.1:1/0 SESSCACHE_FLEET_KEY_FILE="$key_file")
-clean=(env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE -u SESSCACHE_FLEET -u SESSCACHE_FLEET_KEY_FILE
-    -u SESSCACHE_FLEET_TICKETS -u SESSCACHE_FLEET_TICKET_ROTATE)
 
 # Rotation takes about 2 x 2 periods for each run: both in the background meanwhile.
-timeout 120 "${clean[@]}" "$b" rotation 2 >"$b.rot.plain" 2>"$b.rot.plain.err" &
+timeout 120 "$b" rotation 2 >"$b.rot.plain" 2>"$b.rot.plain.err" &
 rot_plain=$!
 rm -f "$b.rot.report" "$b.fleet.report"
-timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_REPORT="$b.rot.report" LD_PRELOAD="$LIB" "$b" rotation 2 \
+timeout 120 env "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_REPORT="$b.rot.report" LD_PRELOAD="$LIB" "$b" rotation 2 \
     >"$b.rot.fleet" 2>"$b.rot.fleet.err" &
 rot_fleet=$!
-timeout 120 "${clean[@]}" "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_FLEET_TICKET_PREVIOUS=0 LD_PRELOAD="$LIB" \
+timeout 120 env "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=2 SESSCACHE_FLEET_TICKET_PREVIOUS=0 LD_PRELOAD="$LIB" \
     "$b" rotation 2 >"$b.rot.noprev" 2>"$b.rot.noprev.err" &
 rot_noprev=$!
 
 run() { # output name, then the environment
     local name=$1
     shift
-    timeout 300 "${clean[@]}" "$@" "$b" contexts >"$b.$name" 2>"$b.$name.err" ||
+    timeout 300 env "$@" "$b" contexts >"$b.$name" 2>"$b.$name.err" ||
         { echo "     $name: exit $?"; head -5 "$b.$name.err"; return 1; }
 }
 run plain
 run preload LD_PRELOAD="$LIB"
 run disabled SESSCACHE_DISABLE=1 "${fleet[@]}" LD_PRELOAD="$LIB"
 run fleet_no_tickets "${fleet[@]}" SESSCACHE_FLEET_TICKETS=0 LD_PRELOAD="$LIB"
+run fleet_bad_rotate "${fleet[@]}" SESSCACHE_FLEET_TICKET_ROTATE=1h LD_PRELOAD="$LIB"
 run fleet "${fleet[@]}" SESSCACHE_REPORT="$b.fleet.report" LD_PRELOAD="$LIB"
 
 grep -q '^TLS 1.3 A ticket: A=1 B=0 ' "$b.plain" && grep -q '^TLS 1.2 A ticket: A=1 B=0 ' "$b.plain"
 check_status "plain libssl: a ticket opens only at its own context (or one with the same keys)" $?
-for name in preload disabled fleet_no_tickets; do
+for name in preload disabled fleet_no_tickets fleet_bad_rotate; do
     diff -u --label plain --label "$name" "$b.plain" "$b.$name" >"$b.$name.diff"
     check_status "fleet off ($name): the same transcript as plain libssl" $?
 done
+# A ticket knob that does not parse keeps the whole tier off, as every fleet knob: one line.
+[ "$(wc -l <"$b.fleet_bad_rotate.err")" = 1 ] &&
+    grep -q '^sesscache: fleet: SESSCACHE_FLEET_TICKET_ROTATE="1h": expected a whole number .*; the fleet tier is off$' \
+        "$b.fleet_bad_rotate.err"
+check_status "SESSCACHE_FLEET_TICKET_ROTATE=1h: the fleet tier is off, one line on stderr naming it" $?
 
 # With the fleet: A's and B's tickets open at both, and nothing else changes.
 sed -e 's/^\(TLS 1\.[23] A ticket: A=1\) B=0 /\1 B=1 /' -e 's/^\(TLS 1\.[23] B ticket:\) A=0 B=1 /\1 A=1 B=1 /' \
@@ -87,7 +93,7 @@ count() { grep -o "\"tickets\":{.*" "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2
 check_status "fleet on: the report's tickets line counts tickets issued, opened, and refused as unknown (the application's keys)" $?
 
 if command -v valgrind >/dev/null; then
-    timeout 600 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --suppressions=tests-c/tickets/valgrind.supp --leak-check=full \
+    timeout 600 env "${fleet[@]}" LD_PRELOAD="$LIB" valgrind -q --error-exitcode=99 --suppressions=tests-c/tickets/valgrind.supp --leak-check=full \
         --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
         "$b" contexts >"$b.memcheck.out" 2>"$b.memcheck" && cmp -s "$b.fleet" "$b.memcheck.out"
     check_status "fleet on under memcheck: no error, no leak, the same transcript" $?
@@ -102,8 +108,8 @@ for name in tls13 sni threads null_provider session_owner; do
             "tests-c/preload/$name.c" -lssl -lcrypto 2>"$p.build"; then
         check_status "preload/$name: build" 1; cat "$p.build"; continue
     fi
-    timeout 300 "${clean[@]}" "$p" >"$p.plain" 2>"$p.plain.err" &&
-        timeout 300 "${clean[@]}" "${fleet[@]}" LD_PRELOAD="$LIB" "$p" >"$p.fleet" 2>"$p.fleet.err" &&
+    timeout 300 "$p" >"$p.plain" 2>"$p.plain.err" &&
+        timeout 300 env "${fleet[@]}" LD_PRELOAD="$LIB" "$p" >"$p.fleet" 2>"$p.fleet.err" &&
         [ -s "$p.plain" ] && diff -u --label plain --label fleet "$p.plain" "$p.fleet" >"$p.diff"
     check_status "preload/$name, fleet on: the transcript of plain libssl ($(wc -l <"$p.plain") lines)" $?
     [ -s "$p.diff" ] && head -20 "$p.diff"

@@ -253,6 +253,22 @@ pub fn serve(listen: &str, run_dir: Option<&Path>) -> i32 {
 mod tests {
     use super::*;
 
+    /// sesscache(1) names every fleet and ticket series: a counter by its NAME in
+    /// `sesscache_fleet_NAME_total` (`sesscache_tickets_NAME_total`), a gauge by its full name.
+    #[test]
+    fn the_man_page_names_every_fleet_and_ticket_series() {
+        let words = procs::man_page_bold_words("metrics");
+        let series = FLEET_COUNTERS.iter().map(|(n, _)| ("fleet", *n, procs::fleet_level(n)));
+        let series = series.chain(TICKET_COUNTERS.iter().map(|(n, _)| ("tickets", *n, procs::ticket_level(n))));
+        for (family, name, gauge) in series {
+            let word = if gauge { format!("sesscache_{family}_{name}") } else { name.to_string() };
+            assert!(words.contains(&word.as_str()), "sesscache(1) metrics does not name {word}");
+        }
+        for word in ["sesscache_host_fleet_processes", "sesscache_host_tickets_processes"] {
+            assert!(words.contains(&word), "sesscache(1) metrics does not name {word}");
+        }
+    }
+
     #[test]
     fn routes() {
         assert_eq!(route(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), Route::Metrics);

@@ -267,6 +267,21 @@ pub fn totals(processes: &[Value]) -> serde_json::Map<String, Value> {
     t
 }
 
+/// The words set in bold (`.B`, `.BR`: the first word) in the section `.SS <section>` of
+/// sesscache(1), for the tests that hold the page to what `stat` and `metrics` print.
+#[cfg(test)]
+pub fn man_page_bold_words(section: &str) -> Vec<&'static str> {
+    let page = include_str!("../../../man/sesscache.1");
+    let start = page.find(&format!("\n.SS {section}\n")).expect("the section");
+    let rest = &page[start + 1..];
+    let end = rest[1..].find("\n.S").map_or(rest.len(), |i| i + 1);
+    rest[..end]
+        .lines()
+        .filter_map(|l| l.strip_prefix(".B ").or_else(|| l.strip_prefix(".BR ")))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect()
+}
+
 /// hits / (hits + misses), as a percentage, or None before any lookup.
 pub fn hit_ratio(hits: i64, misses: i64) -> Option<f64> {
     (hits + misses > 0).then(|| 100.0 * hits as f64 / (hits + misses) as f64)

@@ -389,6 +389,16 @@ mod tests {
         assert_eq!(doc["processes"][0]["tickets"]["opened_previous"], 4);
     }
 
+    /// sesscache(1) names every column of the fleet's and the ticket ring's tables.
+    #[test]
+    fn the_man_page_names_every_column() {
+        let words = procs::man_page_bold_words("stat");
+        for (header, _, _) in FLEET_COLUMNS.iter().chain(TICKET_COLUMNS.iter()) {
+            assert!(words.contains(header), "sesscache(1) stat does not name the column {header}");
+        }
+        assert!(words.contains(&"fleet:") && words.contains(&"tickets:"));
+    }
+
     #[test]
     fn the_json() {
         let doc: Value = serde_json::from_str(&json(std::path::Path::new("/d"), &scan())).unwrap();

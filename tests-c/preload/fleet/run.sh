@@ -8,6 +8,10 @@
 # usage: tests-c/preload/fleet/run.sh     env: PRELOAD_LIB, OUT (default tests-c/out/fleet-memory), CC
 set -u
 cd "$(dirname "$0")/../../.."
+NAME=fleet-memory
+# shellcheck source=../../lib/runner.sh
+. tests-c/lib/runner.sh
+clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/fleet-memory}
 LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
@@ -26,7 +30,7 @@ $CC $CFLAGS -DNATIVE_DRIVER -Iinclude -o "$OUT/native" "$SRC" -L"$LIBDIR" -Wl,-r
 
 run() { # name, env... -- program
     local name=$1; shift
-    timeout 120 env -u SESSCACHE_REPORT -u SESSCACHE_DISABLE -u SESSCACHE_FLEET "$@" >"$OUT/$name" 2>"$OUT/$name.err" ||
+    timeout 120 env "$@" >"$OUT/$name" 2>"$OUT/$name.err" ||
         die "$name exited $? ($(head -3 "$OUT/$name.err"))"
 }
 run plain "$OUT/oracle"
@@ -48,7 +52,7 @@ if command -v valgrind >/dev/null; then
         for way in preload native; do
             pre=() prog=$OUT/native
             [ $way = preload ] && pre=(LD_PRELOAD="$LIB") prog=$OUT/oracle
-            timeout 600 env -u SESSCACHE_REPORT -u SESSCACHE_FLEET "${fl[@]}" "${pre[@]}" valgrind -q --error-exitcode=99 \
+            timeout 600 env "${fl[@]}" "${pre[@]}" valgrind -q --error-exitcode=99 \
                 --leak-check=full --errors-for-leak-kinds=definite,indirect "$prog" >"$OUT/memcheck-$way-$f" \
                 2>"$OUT/memcheck-$way-$f.err" || { die "memcheck ($way, fleet $f)"; head -30 "$OUT/memcheck-$way-$f.err"; }
         done
