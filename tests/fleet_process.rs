@@ -182,6 +182,46 @@ fn a_forked_child_starts_its_own_fleet() {
     assert_eq!((c.published, c.mirror_hits, c.remote_lookups), (0, 1, 1));
 }
 
+/// A forked worker keeps its master's ticket key ring but counts from zero: the host totals
+/// add each process's own tickets once.
+#[test]
+fn a_forked_child_counts_its_own_tickets() {
+    let ring = fleet::ring::Keyring::new(now(), 3600).unwrap();
+    for _ in 0..3 {
+        ring.note_issued();
+    }
+    let name = ring.counters().ring_version;
+    // SAFETY: the child only counts and reads atomics, and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let mut code = 0;
+        let c = ring.counters();
+        if c.issued != 0 {
+            code |= 1;
+        }
+        if c.ring_version != name {
+            code |= 2;
+        }
+        ring.note_issued();
+        if ring.counters().issued != 1 {
+            code |= 4;
+        }
+        // SAFETY: ends the child without running the parent's exit handlers or test harness.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "child status {status}");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "1: the child saw its parent's tickets; 2: it lost the ring; 4: it did not count its own"
+    );
+    assert_eq!(ring.counters().issued, 3, "the parent keeps its own count");
+}
+
 /// A directory of the test's, removed when the test ends.
 struct TempDir(std::path::PathBuf);
 

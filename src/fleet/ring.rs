@@ -198,15 +198,10 @@ pub struct TicketCounters {
 }
 
 /// The process's ring, rotated locally when due.
-pub struct Keyring {
-    period: i64,
-    /// Whether `previous` still opens (`config::Tickets::previous`).
-    accept_previous: bool,
-    ring: RwLock<Arc<Ring>>,
-    /// The ring used where `ring`'s lock cannot be had (`stuck`).
-    stuck: OnceCell<Arc<Ring>>,
-    /// Names of keys the ring dropped, newest last.
-    retired: Mutex<VecDeque<[u8; NAME_LEN]>>,
+/// The ring's counts, this process's own: a forked child starts from zero rather than carry
+/// its parent's (which the parent reports itself), checked where each count is read or
+/// added to.
+struct Counts {
     rotations: AtomicU64,
     fetched: AtomicU64,
     published: AtomicU64,
@@ -217,6 +212,61 @@ pub struct Keyring {
     refused_aged_out: AtomicU64,
     refused_unknown: AtomicU64,
     rotation_failures: AtomicU64,
+    /// `abi::boundary::forks()` when these counts were last this process's.
+    forks: AtomicU64,
+}
+
+impl Counts {
+    fn new() -> Counts {
+        Counts {
+            rotations: AtomicU64::new(0),
+            fetched: AtomicU64::new(0),
+            published: AtomicU64::new(0),
+            ring_rejected: AtomicU64::new(0),
+            issued: AtomicU64::new(0),
+            opened: AtomicU64::new(0),
+            opened_previous: AtomicU64::new(0),
+            refused_aged_out: AtomicU64::new(0),
+            refused_unknown: AtomicU64::new(0),
+            rotation_failures: AtomicU64::new(0),
+            forks: AtomicU64::new(crate::abi::boundary::forks()),
+        }
+    }
+
+    /// The counts, zeroed first if the process forked since they were last used.
+    fn current(&self) -> &Counts {
+        let forks = crate::abi::boundary::forks();
+        let seen = self.forks.load(Ordering::Relaxed);
+        if seen != forks && self.forks.compare_exchange(seen, forks, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            for c in [
+                &self.rotations,
+                &self.fetched,
+                &self.published,
+                &self.ring_rejected,
+                &self.issued,
+                &self.opened,
+                &self.opened_previous,
+                &self.refused_aged_out,
+                &self.refused_unknown,
+                &self.rotation_failures,
+            ] {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+        self
+    }
+}
+
+pub struct Keyring {
+    period: i64,
+    /// Whether `previous` still opens (`config::Tickets::previous`).
+    accept_previous: bool,
+    ring: RwLock<Arc<Ring>>,
+    /// The ring used where `ring`'s lock cannot be had (`stuck`).
+    stuck: OnceCell<Arc<Ring>>,
+    /// Names of keys the ring dropped, newest last.
+    retired: Mutex<VecDeque<[u8; NAME_LEN]>>,
+    counts: Counts,
 }
 
 impl Keyring {
@@ -229,16 +279,7 @@ impl Keyring {
             ring: RwLock::new(Arc::new(Ring::fresh(now, period)?)),
             stuck: OnceCell::new(),
             retired: Mutex::new(VecDeque::new()),
-            rotations: AtomicU64::new(0),
-            fetched: AtomicU64::new(0),
-            published: AtomicU64::new(0),
-            ring_rejected: AtomicU64::new(0),
-            issued: AtomicU64::new(0),
-            opened: AtomicU64::new(0),
-            opened_previous: AtomicU64::new(0),
-            refused_aged_out: AtomicU64::new(0),
-            refused_unknown: AtomicU64::new(0),
-            rotation_failures: AtomicU64::new(0),
+            counts: Counts::new(),
         })
     }
 
@@ -257,7 +298,7 @@ impl Keyring {
     pub fn opener<'r>(&self, ring: &'r Ring, name: &[u8]) -> Option<(&'r TicketKey, Slot)> {
         match ring.find(name) {
             Some((_, Slot::Previous)) if !self.accept_previous => {
-                self.refused_aged_out.fetch_add(1, Ordering::Relaxed);
+                self.counts.current().refused_aged_out.fetch_add(1, Ordering::Relaxed);
                 None
             }
             Some((key, slot)) => {
@@ -285,13 +326,13 @@ impl Keyring {
         };
         match slot.catch_up(now, self.period) {
             Ok(Some((rotated, dropped))) => {
-                self.rotations.fetch_add(rotated.version - slot.version, Ordering::Relaxed);
+                self.counts.current().rotations.fetch_add(rotated.version - slot.version, Ordering::Relaxed);
                 self.retire(dropped);
                 *slot = Arc::new(rotated);
             }
             Ok(None) => {}
             Err(_) => {
-                self.rotation_failures.fetch_add(1, Ordering::Relaxed);
+                self.counts.current().rotation_failures.fetch_add(1, Ordering::Relaxed);
             }
         }
         Arc::clone(&slot)
@@ -309,10 +350,10 @@ impl Keyring {
             .into_iter()
             .filter(|name| !kept.contains(&name))
             .collect();
-        self.rotations.fetch_add(ring.version - slot.version, Ordering::Relaxed);
+        self.counts.current().rotations.fetch_add(ring.version - slot.version, Ordering::Relaxed);
         self.retire(dropped);
         *slot = Arc::new(ring);
-        self.fetched.fetch_add(1, Ordering::Relaxed);
+        self.counts.current().fetched.fetch_add(1, Ordering::Relaxed);
         true
     }
 
@@ -340,24 +381,25 @@ impl Keyring {
 
     /// This process's ring was stored in Redis.
     pub fn note_published(&self) {
-        self.published.fetch_add(1, Ordering::Relaxed);
+        self.counts.current().published.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Redis held a ring this process could not open.
     pub fn note_ring_rejected(&self) {
-        self.ring_rejected.fetch_add(1, Ordering::Relaxed);
+        self.counts.current().ring_rejected.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A ticket was sealed under the current key.
     pub fn note_issued(&self) {
-        self.issued.fetch_add(1, Ordering::Relaxed);
+        self.counts.current().issued.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A ticket opened with the ring's key in `slot`.
     pub fn note_opened(&self, slot: Slot) {
+        let counts = self.counts.current();
         match slot {
-            Slot::Previous => &self.opened_previous,
-            Slot::Current | Slot::Next => &self.opened,
+            Slot::Previous => &counts.opened_previous,
+            Slot::Current | Slot::Next => &counts.opened,
         }
         .fetch_add(1, Ordering::Relaxed);
     }
@@ -366,23 +408,25 @@ impl Keyring {
     /// it, as unknown otherwise.
     pub fn note_refused(&self, name: &[u8]) {
         let aged_out = self.retired.try_lock_for(LOCK_WAIT).is_some_and(|r| r.iter().any(|n| n[..] == *name));
-        if aged_out { &self.refused_aged_out } else { &self.refused_unknown }.fetch_add(1, Ordering::Relaxed);
+        let counts = self.counts.current();
+        if aged_out { &counts.refused_aged_out } else { &counts.refused_unknown }.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn counters(&self) -> TicketCounters {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let counts = self.counts.current();
         TicketCounters {
             ring_version: self.ring.try_read_for(LOCK_WAIT).map_or(0, |r| r.version),
-            rotations: load(&self.rotations),
-            fetched: load(&self.fetched),
-            published: load(&self.published),
-            ring_rejected: load(&self.ring_rejected),
-            issued: load(&self.issued),
-            opened: load(&self.opened),
-            opened_previous: load(&self.opened_previous),
-            refused_aged_out: load(&self.refused_aged_out),
-            refused_unknown: load(&self.refused_unknown),
-            rotation_failures: load(&self.rotation_failures),
+            rotations: load(&counts.rotations),
+            fetched: load(&counts.fetched),
+            published: load(&counts.published),
+            ring_rejected: load(&counts.ring_rejected),
+            issued: load(&counts.issued),
+            opened: load(&counts.opened),
+            opened_previous: load(&counts.opened_previous),
+            refused_aged_out: load(&counts.refused_aged_out),
+            refused_unknown: load(&counts.refused_unknown),
+            rotation_failures: load(&counts.rotation_failures),
         }
     }
 }
@@ -553,8 +597,8 @@ pub fn process(now: i64, settings: &Tickets) -> Option<&'static Keyring> {
         .as_ref()
 }
 
-/// The process's ticket counters, once it has a ring (a forked child's include its parent's
-/// counts before the fork: the ring is inherited).
+/// The process's ticket counters, once it has a ring (a forked child keeps its parent's ring
+/// but counts from zero).
 pub fn counters_if_started() -> Option<TicketCounters> {
     PROCESS.get().and_then(Option::as_ref).map(Keyring::counters)
 }
