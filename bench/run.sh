@@ -61,9 +61,9 @@ else
     for n in 1000 10000 100000 1000000; do
         for w in add-equal add-mixed add-old; do jobs+=("$w/$n|cachebench|$w $n 300000|all"); done
     done
-    jobs+=("remove/1000|cachebench|remove 1000 1000|all")
+    jobs+=("remove/1000|cachebench|remove 1000 1000|all" "remove/10000|cachebench|remove 10000 10000|all")
     jobs+=("remove/100000|cachebench|remove 100000 50000|all" "remove/1000000|cachebench|remove 1000000 100000|all")
-    jobs+=("flush/1000|cachebench|flush 1000|all")
+    jobs+=("flush/1000|cachebench|flush 1000|all" "flush/10000|cachebench|flush 10000|all")
     jobs+=("flush/100000|cachebench|flush 100000|all" "flush/1000000|cachebench|flush 1000000|all")
     # spin: the same threads doing private arithmetic, no SSL call: what parallelism the
     # machine offers at that moment (other work may hold a core), the ceiling for threads.

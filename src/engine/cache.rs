@@ -88,12 +88,12 @@ impl<H: Handle> Shard<H> {
         self.index.insert_unique(widen(hash), Indexed { local, hash }, |e| widen(e.hash));
     }
 
-    /// Takes out the session at `local`, whose current key hashes to `hash`.
+    /// Takes out the session at `local`, indexed under `hash` (the order keeps it: the session
+    /// is not read, and an id changed while cached does not matter).
     fn take(&mut self, local: u32, hash: u32) -> H {
         match self.index.find_entry(widen(hash), |e| e.local == local) {
             Ok(entry) => drop(entry.remove()),
-            // Its id changed while cached, so its entry sits under the old hash: a full
-            // scan, for this misuse only.
+            // Not under the hash it was indexed with: cannot happen; a full scan, not a panic.
             Err(_) => self.index.retain(|e| e.local != local),
         }
         self.handles[local as usize].take().expect("indexed slots are occupied")
@@ -205,8 +205,7 @@ impl<H: Handle> Cache<H> {
     /// Takes the session at `id` out of its shard and the order.
     fn take_slot(&self, order: &mut Order, id: SlotId) -> H {
         let mut shard = self.shards[id.shard()].0.write();
-        let hash = self.hash(&shard.handle(id.local()).key());
-        let handle = shard.take(id.local(), hash);
+        let handle = shard.take(id.local(), order.hash_of(id));
         order.release(id);
         handle
     }
@@ -222,7 +221,7 @@ impl<H: Handle> Cache<H> {
         if key.has_empty_id() {
             return None;
         }
-        let handle = shard.take(id.local(), self.hash(&key));
+        let handle = shard.take(id.local(), order.hash_of(id));
         order.release(id);
         Some(handle)
     }
@@ -260,7 +259,7 @@ impl<H: Handle> Cache<H> {
                 (id, shard.handles[local as usize].replace(handle))
             }
             None => {
-                let id = order.alloc(s);
+                let id = order.alloc(s, hash);
                 shard.put(id.local(), hash, handle);
                 (id, None)
             }

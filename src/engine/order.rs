@@ -55,6 +55,9 @@ impl SlotId {
 struct Link {
     prev: u32,
     next: u32,
+    /// The session's hash in the store's index, so that taking a slot out finds its index
+    /// entry without reading the session.
+    hash: u32,
 }
 
 /// The sentinel of the sessions with one expiry: `next` is the oldest insertion, `prev` the
@@ -105,19 +108,19 @@ impl Order {
         self.len
     }
 
-    /// A slot in `shard` for a new session, counted but not in the order. Its position is the
-    /// shard slab's length when the slab must grow.
-    pub fn alloc(&mut self, shard: usize) -> SlotId {
+    /// A slot in `shard` for a new session whose index hash is `hash`, counted but not in the
+    /// order. Its position is the shard slab's length when the slab must grow.
+    pub fn alloc(&mut self, shard: usize, hash: u32) -> SlotId {
         let links = &mut self.links[shard];
         let local = match self.free[shard] {
             NIL => {
                 assert!(links.len() < (SENTINEL >> SHARD_BITS) as usize, "too many sessions in one shard");
-                links.push(Link { prev: NIL, next: NIL });
+                links.push(Link { prev: NIL, next: NIL, hash });
                 (links.len() - 1) as u32
             }
             local => {
                 self.free[shard] = links[local as usize].next;
-                links[local as usize] = Link { prev: NIL, next: NIL };
+                links[local as usize] = Link { prev: NIL, next: NIL, hash };
                 local
             }
         };
@@ -182,6 +185,11 @@ impl Order {
         link
     }
 
+    /// The index hash `id` was handed out with.
+    pub fn hash_of(&self, id: SlotId) -> u32 {
+        self.slot_link(id).hash
+    }
+
     pub fn is_linked(&self, id: SlotId) -> bool {
         self.slot_link(id).prev != NIL
     }
@@ -193,7 +201,8 @@ impl Order {
         let newest = self.buckets[(sentinel & !SENTINEL) as usize].prev;
         self.set_next(newest, id.0);
         self.set_prev(sentinel, id.0);
-        *self.link_mut(id.0) = Link { prev: newest, next: sentinel };
+        let link = self.link_mut(id.0);
+        (link.prev, link.next) = (newest, sentinel);
         self.placements += 1;
         if self.walks > 0 {
             self.placed_during_walks.insert(id.0, self.placements);
@@ -202,13 +211,14 @@ impl Order {
 
     /// Takes `id` out of the order, if it is in it; an emptied bucket goes.
     pub fn unlink(&mut self, id: SlotId) {
-        let Link { prev, next } = self.slot_link(id);
+        let Link { prev, next, .. } = self.slot_link(id);
         if prev == NIL {
             return;
         }
         self.set_next(prev, next);
         self.set_prev(next, prev);
-        *self.link_mut(id.0) = Link { prev: NIL, next: NIL };
+        let link = self.link_mut(id.0);
+        (link.prev, link.next) = (NIL, NIL);
         if prev == next {
             // Only the sentinel is left.
             let b = prev & !SENTINEL;
@@ -264,28 +274,28 @@ mod tests {
         let id = SlotId::new(SHARDS - 1, 12345);
         assert_eq!((id.shard(), id.local()), (SHARDS - 1, 12345));
         assert_eq!(id.0 & SENTINEL, 0);
-        // With the 8-byte slab entry and index entry in the shard: 24 B a session.
-        assert_eq!(std::mem::size_of::<Link>(), 8);
+        // With the 8-byte slab entry and index entry in the shard: 28 B a session.
+        assert_eq!(std::mem::size_of::<Link>(), 12);
     }
 
     #[test]
     fn released_slots_are_reused_per_shard() {
         let mut o = Order::default();
-        let a = o.alloc(3);
-        let b = o.alloc(3);
-        let c = o.alloc(4);
+        let a = o.alloc(3, 0);
+        let b = o.alloc(3, 0);
+        let c = o.alloc(4, 0);
         assert_eq!((a.local(), b.local(), c.local()), (0, 1, 0));
         o.link(a, Expiry::new(10, 1));
         o.release(a);
         assert_eq!(o.len(), 2);
-        assert_eq!(o.alloc(3), a);
+        assert_eq!(o.alloc(3, 0), a);
         assert!(!o.is_linked(a));
     }
 
     #[test]
     fn order_is_by_expiry_then_insertion_across_shards() {
         let mut o = Order::default();
-        let ids: Vec<SlotId> = (0..4).map(|s| o.alloc(s)).collect();
+        let ids: Vec<SlotId> = (0..4).map(|s| o.alloc(s, 0)).collect();
         o.link(ids[0], Expiry::new(20, 0));
         o.link(ids[1], Expiry::new(10, 0));
         o.link(ids[2], Expiry::new(20, 0));
