@@ -2,6 +2,7 @@
 //! the get callback returns changes hands (its copy flag), written once for both fronts.
 
 use std::ffi::{c_int, c_long, c_uchar, c_uint, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::handles::{CRYPTO_EX_DATA, SSL, SSL_CTX, SSL_SESSION};
 
@@ -56,6 +57,55 @@ pub struct AppCallbacks {
     pub generate_id: GEN_SESSION_CB,
 }
 
+/// A context's `AppCallbacks` as every cache operation reads them: one atomic word each, so a
+/// snapshot is four loads and no lock (libssl, too, reads its callback pointers as they are);
+/// each is set on its own, so a reader never needs two to agree. Writers take turns.
+#[derive(Default)]
+pub struct CallbackSlots {
+    words: [AtomicUsize; 4],
+    writers: parking_lot::Mutex<()>,
+}
+
+// Each callback type is an Option of a function pointer: one word, None as 0.
+const _: () = assert!(
+    std::mem::size_of::<sesscache_new_session_cb>() == std::mem::size_of::<usize>()
+        && std::mem::size_of::<sesscache_remove_session_cb>() == std::mem::size_of::<usize>()
+        && std::mem::size_of::<sesscache_get_session_cb>() == std::mem::size_of::<usize>()
+        && std::mem::size_of::<GEN_SESSION_CB>() == std::mem::size_of::<usize>()
+);
+
+impl CallbackSlots {
+    #[inline]
+    pub fn snapshot(&self) -> AppCallbacks {
+        let word = |i: usize| self.words[i].load(Ordering::Acquire);
+        // SAFETY: each word is 0 or a function pointer of its field's type, as `update` stored
+        // it; an Option of a function pointer is that pointer, None being 0.
+        unsafe {
+            AppCallbacks {
+                new_session: std::mem::transmute::<usize, sesscache_new_session_cb>(word(0)),
+                remove_session: std::mem::transmute::<usize, sesscache_remove_session_cb>(word(1)),
+                get_session: std::mem::transmute::<usize, sesscache_get_session_cb>(word(2)),
+                generate_id: std::mem::transmute::<usize, GEN_SESSION_CB>(word(3)),
+            }
+        }
+    }
+
+    pub fn update(&self, change: impl FnOnce(&mut AppCallbacks)) {
+        let _turn = self.writers.lock();
+        let mut cbs = self.snapshot();
+        change(&mut cbs);
+        let words = [
+            cbs.new_session.map_or(0, |f| f as usize),
+            cbs.remove_session.map_or(0, |f| f as usize),
+            cbs.get_session.map_or(0, |f| f as usize),
+            cbs.generate_id.map_or(0, |f| f as usize),
+        ];
+        for (slot, w) in self.words.iter().zip(words) {
+            slot.store(w, Ordering::Release);
+        }
+    }
+}
+
 impl AppCallbacks {
     /// Asks the get callback for the session with this id, for connection `ssl`. The handle
     /// returned owns a reference: with the copy flag left set, the callback kept its own and we
@@ -88,5 +138,42 @@ impl AppCallbacks {
             // SAFETY: the application's callback with live objects; it may call back in.
             unsafe { cb(ctx, session) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe extern "C" fn new_one(_: *mut SSL, _: *mut SSL_SESSION) -> c_int {
+        1
+    }
+    unsafe extern "C" fn new_two(_: *mut SSL, _: *mut SSL_SESSION) -> c_int {
+        2
+    }
+    unsafe extern "C" fn generate_seven(_: *mut SSL, _: *mut c_uchar, _: *mut c_uint) -> c_int {
+        7
+    }
+
+    /// Which of the test's callbacks a snapshot holds, by what they return.
+    fn held(slots: &CallbackSlots) -> (Option<c_int>, Option<c_int>) {
+        let c = slots.snapshot();
+        assert!(c.remove_session.is_none() && c.get_session.is_none());
+        use std::ptr::null_mut as null;
+        // SAFETY: the test's functions, which ignore their arguments.
+        unsafe { (c.new_session.map(|f| f(null(), null())), c.generate_id.map(|f| f(null(), null(), null()))) }
+    }
+
+    #[test]
+    fn each_slot_keeps_its_own_callback() {
+        let slots = CallbackSlots::default();
+        assert_eq!(held(&slots), (None, None));
+        slots.update(|c| c.new_session = Some(new_one));
+        slots.update(|c| c.generate_id = Some(generate_seven));
+        assert_eq!(held(&slots), (Some(1), Some(7)));
+        slots.update(|c| c.new_session = Some(new_two));
+        assert_eq!(held(&slots), (Some(2), Some(7)));
+        slots.update(|c| c.new_session = None);
+        assert_eq!(held(&slots), (None, Some(7)));
     }
 }

@@ -22,7 +22,7 @@ impl<'a> CtxCallbacks<'a> {
         CtxCallbacks { ctx, ssl }
     }
     fn app(&self) -> AppCallbacks {
-        *self.ctx.callbacks.read()
+        self.ctx.callbacks.snapshot()
     }
 }
 
@@ -69,7 +69,7 @@ impl HandshakeCallbacks<SessionRef> for CtxCallbacks<'_> {
 pub(crate) unsafe fn set(ctx: *mut SSL_CTX, change: impl FnOnce(&mut AppCallbacks)) -> Option<()> {
     // SAFETY: the caller's promise.
     let ctx = unsafe { borrow(ctx)? };
-    change(&mut ctx.callbacks.write());
+    ctx.callbacks.update(change);
     Some(())
 }
 
@@ -80,7 +80,7 @@ pub(crate) unsafe fn set(ctx: *mut SSL_CTX, change: impl FnOnce(&mut AppCallback
 pub(crate) unsafe fn get<T>(ctx: *mut SSL_CTX, pick: impl FnOnce(&AppCallbacks) -> T) -> Option<T> {
     // SAFETY: as above.
     let ctx = unsafe { borrow(ctx)? };
-    let cbs = *ctx.callbacks.read();
+    let cbs = ctx.callbacks.snapshot();
     Some(pick(&cbs))
 }
 

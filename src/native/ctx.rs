@@ -5,7 +5,7 @@ use std::ffi::{c_int, c_long, c_uchar, c_uint, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 use super::callbacks::CtxCallbacks;
 use super::der::DerCodec;
@@ -26,7 +26,7 @@ pub struct Ctx {
     pub(crate) method: &'static Method,
     pub(crate) cache: Context<SessionRef>,
     sid_ctx: Mutex<ShortBytes>,
-    pub(crate) callbacks: RwLock<AppCallbacks>,
+    pub(crate) callbacks: CallbackSlots,
 }
 
 // SAFETY: every `SSL_CTX *` the native front hands out comes from `arc_to_c` in `new`.
@@ -104,7 +104,7 @@ pub(crate) unsafe fn new(method: *const SSL_METHOD) -> Option<*mut SSL_CTX> {
         method,
         cache: Context::default(),
         sid_ctx: Mutex::new(ShortBytes::default()),
-        callbacks: RwLock::new(AppCallbacks::default()),
+        callbacks: CallbackSlots::default(),
     });
     if let Some(remote) = crate::fleet::remote() {
         ctx.cache.attach_remote(remote, Box::new(DerCodec));

@@ -67,7 +67,7 @@ fn generate_session_id(ssl: &Conn) -> Option<Vec<u8>> {
     const ATTEMPTS: usize = 10;
     let version = ssl.conn().version;
     let cached = |id: &[u8]| SessionKey::new(version, id).is_some_and(|k| ssl.ctx.cache.contains(&k));
-    let generator = ssl.ctx.callbacks.read().generate_id;
+    let generator = ssl.ctx.callbacks.snapshot().generate_id;
     let mut id = [0u8; MAX_SESSION_ID_LEN];
     if let Some(generate) = generator {
         let mut len = MAX_SESSION_ID_LEN as c_uint;

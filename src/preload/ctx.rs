@@ -32,7 +32,6 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Weak};
 
 use once_cell::sync::OnceCell;
-use parking_lot::RwLock;
 
 use super::session::{in_own_call, with_context, without_callbacks, RealCodec, RealSession};
 use super::Runtime;
@@ -51,7 +50,7 @@ pub struct PreloadCtx {
     engine: Context<RealSession>,
     /// The application's callbacks; `generate_id` only where libssl's own
     /// SSL_has_matching_session_id never reaches us (`on_generate`).
-    callbacks: RwLock<AppCallbacks>,
+    callbacks: CallbackSlots,
     /// The auto-flush sentinel in libssl's internal list, or null while there is none.
     sentinel: AtomicPtr<SSL_SESSION>,
     /// Set once `on_get` has put a session in libssl's internal list for the anti-replay
@@ -103,7 +102,7 @@ impl PreloadCtx {
         self.callbacks_for(std::ptr::null_mut())
     }
     fn callbacks_for(&self, ssl: *mut SSL) -> BoundCallbacks {
-        BoundCallbacks { ctx: self.real_ctx(), ssl, app: *self.callbacks.read() }
+        BoundCallbacks { ctx: self.real_ctx(), ssl, app: self.callbacks.snapshot() }
     }
     fn real_ctrl(&self, cmd: c_int, larg: c_long) -> c_long {
         // SAFETY: the real context is alive while this state is.
@@ -356,7 +355,7 @@ unsafe fn adopt(
             rt,
             ctx: ctx as usize,
             engine: Context::default(),
-            callbacks: RwLock::new(AppCallbacks::default()),
+            callbacks: CallbackSlots::default(),
             sentinel: AtomicPtr::new(std::ptr::null_mut()),
             lent_to_internal_list: AtomicBool::new(false),
             tickets: Default::default(),
@@ -523,7 +522,7 @@ pub unsafe fn set_generate_session_id(rt: &'static Runtime, ctx: *mut SSL_CTX, c
     // SAFETY: the contract above.
     let installed = match unsafe { state(rt, ctx) } {
         Some(st) if !rt.libssl_calls_reach_us() => {
-            st.callbacks.write().generate_id = cb;
+            st.callbacks.update(|c| c.generate_id = cb);
             cb.and(Some(on_generate as unsafe extern "C" fn(*mut SSL, *mut c_uchar, *mut c_uint) -> c_int))
         }
         _ => cb,
@@ -539,7 +538,7 @@ unsafe extern "C" fn on_generate(ssl: *mut SSL, id: *mut c_uchar, len: *mut c_ui
         let rt = runtime()?;
         // SAFETY: libssl calls with its live connection.
         let st = unsafe { state_of_ssl(rt, ssl)? };
-        let cb = st.callbacks.read().generate_id?;
+        let cb = st.callbacks.snapshot().generate_id?;
         // SAFETY: the application's generator with libssl's buffer and its length.
         let made = unsafe { cb(ssl, id, len) };
         // libssl rejects a length of 0 or beyond its buffer itself, before the conflict check.
@@ -560,7 +559,7 @@ macro_rules! app_callback {
         pub unsafe fn $set(rt: &'static Runtime, ctx: *mut SSL_CTX, cb: $ty) -> Option<()> {
             // SAFETY: the contract above.
             match unsafe { state(rt, ctx) } {
-                Some(st) => st.callbacks.write().$field = cb,
+                Some(st) => st.callbacks.update(|c| c.$field = cb),
                 // SAFETY: not ours: libssl keeps it.
                 None => unsafe { (rt.real.$real_set)(ctx, cb) },
             }
@@ -569,7 +568,7 @@ macro_rules! app_callback {
         pub unsafe fn $get(rt: &'static Runtime, ctx: *mut SSL_CTX) -> Option<$ty> {
             // SAFETY: the contract above.
             Some(match unsafe { state(rt, ctx) } {
-                Some(st) => st.callbacks.read().$field,
+                Some(st) => st.callbacks.snapshot().$field,
                 // SAFETY: as above.
                 None => unsafe { (rt.real.$real_get)(ctx) },
             })
@@ -666,7 +665,7 @@ unsafe extern "C" fn on_new(ssl: *mut SSL, s: *mut SSL_SESSION) -> c_int {
         let rt = runtime()?;
         // SAFETY: libssl calls with its live connection.
         let st = unsafe { state_of_ssl(rt, ssl)? };
-        let callbacks = *st.callbacks.read();
+        let callbacks = st.callbacks.snapshot();
         // SAFETY: as above.
         if !st.engine.mode().contains(CacheMode::NO_INTERNAL_STORE) && unsafe { stores_internally(rt, ssl, &callbacks) }
         {
