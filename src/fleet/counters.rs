@@ -67,8 +67,13 @@ impl FleetCounters {
 
     /// The counts as JSON members (no braces), in `fields` order.
     pub fn json_members(&self) -> String {
-        self.fields().iter().map(|(name, value)| format!("\"{name}\":{value}")).collect::<Vec<_>>().join(",")
+        json_members(&self.fields())
     }
+}
+
+/// Named counts as JSON members (no braces): the fleet's and the ticket ring's.
+pub(crate) fn json_members(fields: &[(&str, u64)]) -> String {
+    fields.iter().map(|(name, value)| format!("\"{name}\":{value}")).collect::<Vec<_>>().join(",")
 }
 
 /// The counts that move (the mirror's and the breaker's are read from them).

@@ -577,7 +577,7 @@ impl TicketCounters {
 
     /// The counts as JSON members (no braces), in `fields` order.
     pub fn json_members(&self) -> String {
-        self.fields().iter().map(|(name, value)| format!("\"{name}\":{value}")).collect::<Vec<_>>().join(",")
+        super::counters::json_members(&self.fields())
     }
 }
 
