@@ -37,8 +37,7 @@ cd "$(dirname "$0")/../.."
 NAME=fleet
 # shellcheck source=../lib/runner.sh
 . tests-c/lib/runner.sh
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
-case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
+preload_lib
 BIN=${SESSCACHE_BIN:-$PWD/target/release/sesscache}
 clean_sesscache_env
 REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}

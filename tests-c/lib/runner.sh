@@ -13,6 +13,7 @@
 #   self_signed_cert DIR NAME
 #                         a self-signed EC P-256 certificate for CN=NAME, valid 2 days:
 #                         DIR/NAME.crt and DIR/NAME.key (openssl's complaint printed on failure)
+#   preload_lib           sets LIB: PRELOAD_LIB made absolute, or the release build's library
 #   track PID             killed (TERM, then KILL) by cleanup_tracked, which the runner's trap calls
 #   clean_sesscache_env [KEEP...]
 #                         unset every SESSCACHE_* variable of the environment but KEEP (the
@@ -83,6 +84,11 @@ self_signed_cert() {
     local err
     err=$(timeout 60 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$2" \
         -keyout "$1/$2.key" -out "$1/$2.crt" 2>&1) || { echo "$err"; return 1; }
+}
+
+preload_lib() {
+    LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
+    case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
 }
 
 track() { TRACKED+=("$1"); }

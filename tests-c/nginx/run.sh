@@ -24,8 +24,7 @@ NAME=nginx
 # shellcheck source=../lib/nginx.sh
 . tests-c/lib/nginx.sh
 clean_sesscache_env
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
-case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
+preload_lib
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 OUT=${OUT:-tests-c/out}/nginx
 mkdir -p "$OUT"

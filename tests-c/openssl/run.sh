@@ -20,8 +20,7 @@ NAME=openssl-suite
 . tests-c/lib/runner.sh
 clean_sesscache_env SESSCACHE_CACHE # build.sh's cache directory
 OUT=${OUT:-tests-c/out/openssl}
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
-case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
+preload_lib
 EXCLUDED_FILE=tests-c/openssl/private-structures.txt
 # One whole-program run, and one run of a single test (after a crash).
 # in_out DIR CMD...: runs CMD in DIR under an inner shell, so that a crash is reported in the log

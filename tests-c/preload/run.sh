@@ -29,8 +29,7 @@ NAME=preload
 clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/preload}
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
-case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
+preload_lib
 HELGRIND=${HELGRIND:-0}
 MEMCHECK=${MEMCHECK:-0}
 LIBSSL_DIR=${LIBSSL_DIR:-}

@@ -24,11 +24,11 @@
 # env:   NGINX, PRELOAD_LIB, SESSCACHE_BIN, OUT.  Needs root (users, nginx's nobody workers).
 set -u
 cd "$(dirname "$0")/../.."
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
 BIN=${SESSCACHE_BIN:-$PWD/target/release/sesscache}
 NAME=stats
 # shellcheck source=../lib/runner.sh
 . tests-c/lib/runner.sh
+preload_lib
 # shellcheck source=../lib/nginx.sh
 . tests-c/lib/nginx.sh
 clean_sesscache_env

@@ -21,8 +21,7 @@ clean_sesscache_env
 MODE=${1:?plain or fleet}
 N=${2:-5}
 OUT=${OUT:-tests-c/out/tickets}/ab-$MODE
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
-case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
+preload_lib
 mkdir -p "$OUT"
 rm -f "$OUT"/*.pem "$OUT"/*.out
 

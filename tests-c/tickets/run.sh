@@ -27,8 +27,7 @@ NAME=tickets
 clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/tickets}
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
-case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
+preload_lib
 [ -f "$LIB" ] || { echo "no $LIB: run make first" >&2; exit 2; }
 mkdir -p "$OUT"
 b=$OUT/tickets

@@ -14,8 +14,7 @@ NAME=fleet-memory
 clean_sesscache_env
 CC=${CC:-cc}
 OUT=${OUT:-tests-c/out/fleet-memory}
-LIB=${PRELOAD_LIB:-$PWD/target/release/libsesscache.so}
-case $LIB in /*) ;; *) LIB=$PWD/$LIB ;; esac
+preload_lib
 [ -f "$LIB" ] || { echo "no $LIB: run make first" >&2; exit 2; }
 LIBDIR=$(dirname "$LIB")
 SRC=tests-c/preload/fleet/memory.c
