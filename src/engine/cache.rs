@@ -323,8 +323,8 @@ impl<H: Handle> Cache<H> {
         // One probe finds and removes the entry. `session` itself has `key` now, so its own
         // entry matches without reading its key a second time. At a matching hash the slot's
         // order links are asked for before its handle is read: `release` rewrites them, and
-        // their miss then overlaps the handle's instead of following it (remove @ 10K
-        // cached, 1.10x).
+        // their miss then overlaps the handle's instead of following it (BENCHMARKS.md,
+        // "Overlapping the misses").
         let is_key = |e: &Indexed| {
             e.hash == hash
                 && {

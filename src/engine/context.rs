@@ -265,7 +265,7 @@ impl<H: Session> Context<H> {
         if !callbacks.calls_back_on_remove() {
             // Nobody can watch the steps: all of it under one hold of the store's order lock.
             // Each session is marked as it is taken, so that its memory is on its way while
-            // the next is taken out (flush @ 10K cached, 1.17x).
+            // the next is taken out (BENCHMARKS.md, "Overlapping the misses").
             let mut marked = true;
             let taken = self.cache.take_expired(expired, |s| marked &= s.mark_taken());
             if !marked {

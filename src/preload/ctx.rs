@@ -445,7 +445,7 @@ pub unsafe fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SS
     // `on_remove`, which ignores it.
     if let Some(offset) = super::mark::known_flag_offset() {
         // The mark writes this line after the lookup: asked for now, its miss overlaps the
-        // lookup's (remove @ 10K cached, 1.14x).
+        // lookup's (BENCHMARKS.md, "Overlapping the misses").
         crate::hint::prefetch_write(s.cast::<u8>().wrapping_add(offset));
     }
     if super::mark::known_flag_offset().is_none() || st.lent_to_internal_list.load(Ordering::Relaxed) {

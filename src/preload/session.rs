@@ -169,9 +169,9 @@ impl engine::Session for RealSession {
             None => Self::mark_by_removal(std::slice::from_ref(self)),
         }
     }
-    /// The store where the flag's place is known; the lines libssl's SSL_SESSION_free will
-    /// clear (the whole object: OPENSSL_clear_free) are asked for with it, so they arrive
-    /// while the flush takes out the next session. The object ends within a few lines of the
+    /// The store where the flag's place is known; the lines libssl's SSL_SESSION_free clears
+    /// when the cache held the last reference (the whole object: OPENSSL_clear_free) are asked
+    /// for with it, so they arrive while the flush takes out the next session. The object ends within a few lines of the
     /// flag (240 bytes after it in 3.0); asking beyond its end is harmless.
     #[inline]
     fn mark_taken(&self) -> bool {
