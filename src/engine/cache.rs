@@ -291,8 +291,7 @@ impl<H: Handle> Cache<H> {
     /// session from the expiry end on while `expired` holds for it, under one order lock (as
     /// OpenSSL 3.0 holds its lock through a flush). In expiry order, which is mostly the order
     /// the sessions were made in, so their memory is read front to back.
-    /// `on_take` sees each session as it is taken, with the lock held: it must not call out.
-    pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool, mut on_take: impl FnMut(&H)) -> Vec<H> {
+    pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool) -> Vec<H> {
         let mut order = self.order.0.lock();
         let mut taken = Vec::new();
         while let Some((_, id)) = order.first().filter(|&(e, _)| expired(e)) {
@@ -300,9 +299,7 @@ impl<H: Handle> Cache<H> {
                 // A typical flush's sessions in one allocation instead of a chain of regrowths.
                 taken.reserve(16);
             }
-            let handle = self.take_slot(&mut order, id);
-            on_take(&handle);
-            taken.push(handle);
+            taken.push(self.take_slot(&mut order, id));
         }
         taken
     }

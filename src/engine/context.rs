@@ -25,15 +25,10 @@ pub trait Session: Handle {
     fn touch(&self, now: i64) -> Expiry;
     /// Removal from a cache makes a session unusable for resumption, as in OpenSSL.
     fn mark_not_resumable(&self);
-    /// Marks a session a flush has just taken out, while the store's lock is still held: true
-    /// when done. A front whose marking calls out returns false, and its flush's sessions are
-    /// marked once the lock is gone (`mark_all_not_resumable`).
-    fn mark_taken(&self) -> bool {
-        self.mark_not_resumable();
-        true
-    }
-    /// `mark_not_resumable` for each of a flush's sessions (a front may set up once for all).
-    fn mark_all_not_resumable(sessions: &[Self])
+    /// A flush's sessions, out of the store and no lock held: each is marked not resumable,
+    /// then released. A front may set up once for all, or ask for each one's memory a few
+    /// sessions ahead of its release.
+    fn release_flushed(sessions: Vec<Self>)
     where
         Self: Sized,
     {
@@ -264,13 +259,7 @@ impl<H: Session> Context<H> {
         let expired = |e: Expiry| t == 0 || e.is_expired_at(t);
         if !callbacks.calls_back_on_remove() {
             // Nobody can watch the steps: all of it under one hold of the store's order lock.
-            // Each session is marked as it is taken, so that its memory is on its way while
-            // the next is taken out (BENCHMARKS.md, "Overlapping the misses").
-            let mut marked = true;
-            let taken = self.cache.take_expired(expired, |s| marked &= s.mark_taken());
-            if !marked {
-                H::mark_all_not_resumable(&taken);
-            }
+            H::release_flushed(self.cache.take_expired(expired));
             return;
         }
         // Sessions a callback re-adds meanwhile are placed after the walk began, and stay.

@@ -169,29 +169,40 @@ impl engine::Session for RealSession {
             None => Self::mark_by_removal(std::slice::from_ref(self)),
         }
     }
-    /// The store where the flag's place is known; the lines libssl's SSL_SESSION_free clears
-    /// when the cache held the last reference (the whole object: OPENSSL_clear_free) are asked
-    /// for with it, so they arrive while the flush takes out the next session. The object ends within a few lines of the
-    /// flag (240 bytes after it in 3.0); asking beyond its end is harmless.
-    #[inline]
-    fn mark_taken(&self) -> bool {
-        let Some(offset) = super::mark::known_flag_offset() else { return false };
-        let object = self.as_ptr().cast::<u8>();
-        for line in (0..offset + 256).step_by(64) {
-            crate::hint::prefetch_write(object.wrapping_add(line));
-        }
-        // SAFETY: a live session; the offset came from the probe.
-        unsafe { super::mark::store(self.as_ptr(), offset) };
-        true
-    }
-    fn mark_all_not_resumable(sessions: &[Self]) {
-        match super::mark::known_flag_offset() {
-            // SAFETY: live sessions; the offset came from the probe.
-            Some(offset) => sessions.iter().for_each(|s| unsafe { super::mark::store(s.as_ptr(), offset) }),
-            None => Self::mark_by_removal(sessions),
+    /// Marks and releases in order, each session's memory asked for `RELEASE_AHEAD` sessions
+    /// before its turn: libssl's SSL_SESSION_free clears the whole object when the cache held
+    /// the last reference (OPENSSL_clear_free) and frees the lock SSL_SESSION_new allocated
+    /// right after it, lines nothing had read since the session was cached (libssl's own
+    /// flush has read some of them in its walk).
+    fn release_flushed(sessions: Vec<Self>) {
+        let Some(offset) = super::mark::known_flag_offset() else {
+            Self::mark_by_removal(&sessions);
+            return;
+        };
+        let ask = |s: &Self| {
+            let object = s.as_ptr().cast::<u8>();
+            for line in (0..offset + RELEASE_SPAN).step_by(64) {
+                crate::hint::prefetch_write(object.wrapping_add(line));
+            }
+        };
+        let mut rest = sessions.into_iter();
+        rest.as_slice().iter().take(RELEASE_AHEAD).for_each(ask);
+        while let Some(s) = rest.next() {
+            if let Some(ahead) = rest.as_slice().get(RELEASE_AHEAD - 1) {
+                ask(ahead);
+            }
+            // SAFETY: a live session; the offset came from the probe.
+            unsafe { super::mark::store(s.as_ptr(), offset) };
+            drop(s);
         }
     }
 }
+
+/// How many sessions ahead of its release a flushed session's memory is asked for.
+const RELEASE_AHEAD: usize = 2;
+/// How far past the flag a flushed session's memory is asked for: the object's end (240 bytes
+/// after the flag in 3.0) and the lock allocated after it; asking beyond is harmless.
+const RELEASE_SPAN: usize = 384;
 
 impl RealSession {
     /// Marks through libssl's removal from the context being changed (mark.rs says when);
