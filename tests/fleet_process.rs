@@ -140,6 +140,25 @@ fn the_environment_configures_the_tier_or_says_why_not() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("sesscache: fleet"));
 }
 
+/// Forks, runs `body` in the child and ends it with `body`'s exit code (without the parent's
+/// exit handlers or the test harness); returns that code once the child has exited.
+fn exit_code_of_child(body: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: the child runs only `body`, which the callers keep to what is safe after fork,
+    // and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = body();
+        // SAFETY: ends the child without running the parent's exit handlers or test harness.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "child status {status}");
+    libc::WEXITSTATUS(status)
+}
+
 /// A forked child builds its own state (origin, counters, threads) and never uses its
 /// parent's: what it publishes reaches the parent like another process's.
 #[test]
@@ -155,10 +174,8 @@ fn a_forked_child_starts_its_own_fleet() {
         v.1 == 1
     });
     assert_eq!(f.counters().remote_lookups, 1);
-    // SAFETY: the child only uses the fleet (which starts its own threads) and leaves with _exit.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
+    // The child only uses the fleet, which starts its own threads.
+    let code = exit_code_of_child(|| {
         let mut code = 0;
         if f.counters() != Default::default() {
             code |= 1;
@@ -168,14 +185,9 @@ fn a_forked_child_starts_its_own_fleet() {
         if f.counters().published != 1 {
             code |= 2;
         }
-        // SAFETY: ends the child without running the parent's exit handlers or test harness.
-        unsafe { libc::_exit(code) };
-    }
-    let mut status = 0;
-    // SAFETY: waits for the child just forked.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status), "child status {status}");
-    assert_eq!(libc::WEXITSTATUS(status), 0, "1: the child saw its parent's counts; 2: it did not publish");
+        code
+    });
+    assert_eq!(code, 0, "1: the child saw its parent's counts; 2: it did not publish");
     eventually(10, "the parent received the child's session", || f.counters().received == 1);
     assert_eq!(f.find(&key(3), now()), Some(vec![0x30, 3]));
     let c = f.counters();
@@ -191,10 +203,8 @@ fn a_forked_child_counts_its_own_tickets() {
         ring.note_issued();
     }
     let name = ring.counters().ring_version;
-    // SAFETY: the child only counts and reads atomics, and leaves with _exit.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
+    // The child only counts and reads atomics.
+    let code = exit_code_of_child(|| {
         let mut code = 0;
         let c = ring.counters();
         if c.issued != 0 {
@@ -207,18 +217,9 @@ fn a_forked_child_counts_its_own_tickets() {
         if ring.counters().issued != 1 {
             code |= 4;
         }
-        // SAFETY: ends the child without running the parent's exit handlers or test harness.
-        unsafe { libc::_exit(code) };
-    }
-    let mut status = 0;
-    // SAFETY: waits for the child just forked.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status), "child status {status}");
-    assert_eq!(
-        libc::WEXITSTATUS(status),
-        0,
-        "1: the child saw its parent's tickets; 2: it lost the ring; 4: it did not count its own"
-    );
+        code
+    });
+    assert_eq!(code, 0, "1: the child saw its parent's tickets; 2: it lost the ring; 4: it did not count its own");
     assert_eq!(ring.counters().issued, 3, "the parent keeps its own count");
 }
 
