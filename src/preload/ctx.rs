@@ -443,12 +443,13 @@ pub unsafe fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SS
     // store. Otherwise, or where `on_get` may have left the session in libssl's internal list,
     // libssl's removal marks it (when it has an id), takes it out of that list, and calls
     // `on_remove`, which ignores it.
-    if let Some(offset) = super::mark::known_flag_offset() {
+    let flag = super::mark::known_flag_offset();
+    if let Some(offset) = flag {
         // The mark writes this line after the lookup: asked for now, its miss overlaps the
         // lookup's (BENCHMARKS.md, "Overlapping the misses").
         crate::hint::prefetch_write(s.cast::<u8>().wrapping_add(offset));
     }
-    if super::mark::known_flag_offset().is_none() || st.lent_to_internal_list.load(Ordering::Relaxed) {
+    if flag.is_none() || st.lent_to_internal_list.load(Ordering::Relaxed) {
         // SAFETY: real function on a live context and session.
         without_callbacks(|| unsafe { (rt.real.SSL_CTX_remove_session)(ctx, s) });
     }
