@@ -244,10 +244,34 @@ impl Order {
         })
     }
 
-    /// The next slot to go, with its expiry: `in_order`'s first, found without an iterator.
-    pub fn first(&self) -> Option<(Expiry, SlotId)> {
-        let (&sort_key, &sentinel) = self.by_expiry.first_key_value()?;
-        Some((Expiry::from_sort_key(sort_key), SlotId(self.next_of(sentinel))))
+    /// The expiry of the next slot to go: that of every slot in the first bucket.
+    pub fn first_expiry(&self) -> Option<Expiry> {
+        self.by_expiry.first_key_value().map(|(&sort_key, _)| Expiry::from_sort_key(sort_key))
+    }
+
+    /// Takes the first bucket out whole, for a flush: each of its slots, oldest first, goes
+    /// to `take` with its index hash and is then freed. Nothing is unlinked one by one, so no
+    /// neighbour's links are rewritten; the bucket goes once, not when its last slot does.
+    pub fn release_first_bucket(&mut self, mut take: impl FnMut(SlotId, u32)) {
+        let Some((_, sentinel)) = self.by_expiry.pop_first() else { return };
+        let mut v = self.next_of(sentinel);
+        while v != sentinel {
+            let id = SlotId(v);
+            let Link { next, hash, .. } = self.slot_link(id);
+            // The next slot's links are read after `take`'s work: asked for now.
+            if next != sentinel {
+                self.prefetch(SlotId(next));
+            }
+            take(id, hash);
+            let free = std::mem::replace(&mut self.free[id.shard()], id.local());
+            *self.link_mut(v) = Link { prev: NIL, next: free, hash };
+            if self.walks > 0 {
+                self.placed_during_walks.remove(&v);
+            }
+            self.len -= 1;
+            v = next;
+        }
+        self.free_buckets.push(sentinel & !SENTINEL);
     }
 
     pub fn begin_walk(&mut self) -> u64 {
