@@ -24,8 +24,10 @@
 
 use std::hash::BuildHasher;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use hashbrown::{DefaultHashBuilder, HashTable};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::order::{Order, SlotId, SHARDS};
 use super::{Expiry, SessionKey};
@@ -83,14 +85,19 @@ impl<H: Handle> Shard<H> {
     }
 
     /// Puts `handle`, whose key hashes to `hash`, at slab position `local`, which the order
-    /// just handed out: the slab's length when it must grow.
-    fn put(&mut self, local: u32, hash: u32, handle: H) {
+    /// just handed out: the slab's length when it must grow. Returns where the index's probes
+    /// now start (see `ProbeHint`).
+    fn put(&mut self, local: u32, hash: u32, handle: H) -> (usize, usize) {
         if local as usize == self.handles.len() {
             self.handles.push(Some(handle));
         } else {
             self.handles[local as usize] = Some(handle);
         }
-        self.index.insert_unique(widen(hash), Indexed { local, hash }, |e| widen(e.hash));
+        let entry = self.index.insert_unique(widen(hash), Indexed { local, hash }, |e| widen(e.hash));
+        // hashbrown keeps bucket i's entry i + 1 entries below its control bytes.
+        let at = entry.get() as *const Indexed as usize;
+        let control = at + (entry.bucket_index() + 1) * std::mem::size_of::<Indexed>();
+        (control, entry.into_table().num_buckets() - 1)
     }
 
     /// Takes out the session at `local`, indexed under `hash` (the order keeps it: the session
@@ -122,17 +129,66 @@ pub(super) enum AddStart<'a, H: Handle> {
 #[repr(align(128))]
 struct Padded<T>(T);
 
+/// Where a shard index's probes start (the address of its control bytes, and its bucket
+/// mask), kept beside the lock so that a change can ask for a probe's two lines before it
+/// takes the locks: no load may pass a lock's atomic instruction, so otherwise the probe's
+/// misses wait for both locks and then for each other. Written under the shard's write lock
+/// when an insert may have moved the index; read without it, as a hint only: a stale value
+/// asks for lines nobody needs, and nothing is ever read through it.
+#[derive(Default)]
+struct ProbeHint {
+    control: AtomicUsize,
+    mask: AtomicUsize,
+}
+
+impl ProbeHint {
+    fn note(&self, (control, mask): (usize, usize)) {
+        self.control.store(control, Ordering::Relaxed);
+        self.mask.store(mask, Ordering::Relaxed);
+    }
+
+    /// Asks for the control group and the entries a probe for `hash` reads first.
+    fn ask(&self, hash: u32) {
+        let control = self.control.load(Ordering::Relaxed);
+        if control == 0 {
+            return;
+        }
+        let position = hash as usize & self.mask.load(Ordering::Relaxed);
+        crate::hint::prefetch_write(control.wrapping_add(position) as *const u8);
+        let entry = control.wrapping_sub((position + 1) * std::mem::size_of::<Indexed>());
+        crate::hint::prefetch_write(entry as *const u8);
+    }
+}
+
+/// A shard, its lock and its probe hint.
+struct ShardCell<H> {
+    lock: RwLock<Shard<H>>,
+    hint: ProbeHint,
+}
+
+impl<H> ShardCell<H> {
+    fn read(&self) -> RwLockReadGuard<'_, Shard<H>> {
+        self.lock.read()
+    }
+    fn write(&self) -> RwLockWriteGuard<'_, Shard<H>> {
+        self.lock.write()
+    }
+}
+
 pub(super) struct Cache<H> {
     /// Read by every call: kept off the order's lines, which every change writes.
     hasher: DefaultHashBuilder,
-    shards: Box<[Padded<RwLock<Shard<H>>>]>,
+    shards: Box<[Padded<ShardCell<H>>]>,
     /// Taken first by every change, and held to its end.
     order: Padded<Mutex<Order>>,
 }
 
 impl<H: Handle> Default for Cache<H> {
     fn default() -> Self {
-        let shard = || Padded(RwLock::new(Shard { handles: Vec::new(), index: HashTable::new() }));
+        let shard = || {
+            let lock = RwLock::new(Shard { handles: Vec::new(), index: HashTable::new() });
+            Padded(ShardCell { lock, hint: ProbeHint::default() })
+        };
         Cache {
             hasher: DefaultHashBuilder::default(),
             order: Padded(Mutex::new(Order::default())),
@@ -265,7 +321,7 @@ impl<H: Handle> Cache<H> {
             }
             None => {
                 let id = order.alloc(s, hash);
-                shard.put(id.local(), hash, handle);
+                self.shards[s].0.hint.note(shard.put(id.local(), hash, handle));
                 (id, None)
             }
         };
@@ -324,6 +380,7 @@ impl<H: Handle> Cache<H> {
     pub fn remove(&self, key: &SessionKey, session: Option<&H>) -> Option<H> {
         let hash = self.hash(key);
         let s = shard_of(hash);
+        self.shards[s].0.hint.ask(hash);
         let mut order = self.order.0.lock();
         let mut shard = self.shards[s].0.write();
         let Shard { handles, index } = &mut *shard;

@@ -69,8 +69,11 @@ struct Bucket {
 }
 
 pub(super) struct Order {
-    /// Per shard, the links of each slab position.
-    links: Vec<Vec<Link>>,
+    /// The links of every slot, at the slot's packed value: one array, so that a link is one
+    /// indexed load (the shards' slabs grow at about the same pace, so it stays dense).
+    links: Vec<Link>,
+    /// Per shard, the slab positions handed out so far: the next new one, and the slab's length.
+    fresh: Vec<u32>,
     /// Per shard, the first free slab position; free positions chain through `next`.
     free: Vec<u32>,
     /// Slots handed out and not yet released: the cache's session count.
@@ -90,7 +93,8 @@ pub(super) struct Order {
 impl Default for Order {
     fn default() -> Self {
         Order {
-            links: (0..SHARDS).map(|_| Vec::new()).collect(),
+            links: Vec::new(),
+            fresh: vec![0; SHARDS],
             free: vec![NIL; SHARDS],
             len: 0,
             buckets: Vec::new(),
@@ -111,21 +115,26 @@ impl Order {
     /// A slot in `shard` for a new session whose index hash is `hash`, counted but not in the
     /// order. Its position is the shard slab's length when the slab must grow.
     pub fn alloc(&mut self, shard: usize, hash: u32) -> SlotId {
-        let links = &mut self.links[shard];
-        let local = match self.free[shard] {
+        let id = match self.free[shard] {
             NIL => {
-                assert!(links.len() < (SENTINEL >> SHARD_BITS) as usize, "too many sessions in one shard");
-                links.push(Link { prev: NIL, next: NIL, hash });
-                (links.len() - 1) as u32
+                let local = self.fresh[shard];
+                assert!(local < SENTINEL >> SHARD_BITS, "too many sessions in one shard");
+                self.fresh[shard] += 1;
+                let id = SlotId::new(shard, local);
+                if self.links.len() <= id.0 as usize {
+                    self.links.resize(id.0 as usize + 1, Link { prev: NIL, next: NIL, hash: 0 });
+                }
+                id
             }
             local => {
-                self.free[shard] = links[local as usize].next;
-                links[local as usize] = Link { prev: NIL, next: NIL, hash };
-                local
+                let id = SlotId::new(shard, local);
+                self.free[shard] = self.links[id.0 as usize].next;
+                id
             }
         };
+        self.links[id.0 as usize] = Link { prev: NIL, next: NIL, hash };
         self.len += 1;
-        SlotId::new(shard, local)
+        id
     }
 
     /// Takes `id` out of the order and frees its slot.
@@ -137,11 +146,10 @@ impl Order {
     }
 
     fn link_mut(&mut self, v: u32) -> &mut Link {
-        let id = SlotId(v);
-        &mut self.links[id.shard()][id.local() as usize]
+        &mut self.links[v as usize]
     }
     fn slot_link(&self, id: SlotId) -> Link {
-        self.links[id.shard()][id.local() as usize]
+        self.links[id.0 as usize]
     }
 
     // The list links: a value with SENTINEL set names a bucket.
@@ -187,7 +195,7 @@ impl Order {
 
     /// Asks for `id`'s links, which `release` is about to rewrite.
     pub fn prefetch(&self, id: SlotId) {
-        crate::hint::prefetch_write(self.links[id.shard()].as_ptr().wrapping_add(id.local() as usize));
+        crate::hint::prefetch_write(self.links.as_ptr().wrapping_add(id.0 as usize));
     }
 
     /// The index hash `id` was handed out with.
@@ -215,6 +223,7 @@ impl Order {
     }
 
     /// Takes `id` out of the order, if it is in it; an emptied bucket goes.
+    #[inline]
     pub fn unlink(&mut self, id: SlotId) {
         let Link { prev, next, .. } = self.slot_link(id);
         if prev == NIL {

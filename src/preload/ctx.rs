@@ -443,10 +443,12 @@ pub unsafe fn remove_session(rt: &'static Runtime, ctx: *mut SSL_CTX, s: *mut SS
     // store. Otherwise, or where `on_get` may have left the session in libssl's internal list,
     // libssl's removal marks it (when it has an id), takes it out of that list, and calls
     // `on_remove`, which ignores it.
+    // The key's lines are read first, once this preamble is over, and the mark writes the
+    // flag's after the lookup: asked for now, their misses overlap the preamble and each
+    // other (BENCHMARKS.md, "Overlapping the misses").
+    super::session::prefetch_key(s);
     let flag = super::mark::known_flag_offset();
     if let Some(offset) = flag {
-        // The mark writes this line after the lookup: asked for now, its miss overlaps the
-        // lookup's (BENCHMARKS.md, "Overlapping the misses").
         crate::hint::prefetch_write(s.cast::<u8>().wrapping_add(offset));
     }
     if flag.is_none() || st.lent_to_internal_list.load(Ordering::Relaxed) {

@@ -52,6 +52,30 @@ impl RealSession {
     }
 }
 
+/// Where libssl keeps a session's id inside the object: the same for every session of one
+/// libssl build, learned from the first id libssl hands us, so that a removal can ask for the
+/// id's line (the key's miss, a session away in memory) before its own preamble runs.
+static ID_OFFSET: once_cell::sync::OnceCell<usize> = once_cell::sync::OnceCell::new();
+
+fn note_id_offset(session: *mut SSL_SESSION, id: *const u8) {
+    if ID_OFFSET.get().is_none() {
+        // An id outside the object's first kilobyte is not libssl 3's layout: no hint.
+        let offset = (id as usize).wrapping_sub(session as usize);
+        if offset < 1024 {
+            let _ = ID_OFFSET.set(offset);
+        }
+    }
+}
+
+/// Asks for the lines a removal reads the key from (the version at the object's start, the
+/// id), once their place is known.
+pub(super) fn prefetch_key(session: *mut SSL_SESSION) {
+    if let Some(&offset) = ID_OFFSET.get() {
+        crate::hint::prefetch_write(session.cast::<u8>());
+        crate::hint::prefetch_write(session.cast::<u8>().wrapping_add(offset));
+    }
+}
+
 /// How libssl's sessions cross the fleet: libssl's own i2d/d2i, so that what it checks on a
 /// resumption (id context, version, timeout) is what it encoded. A failure leaves nothing on
 /// libssl's error queue, which the application's next SSL_get_error would read.
@@ -152,6 +176,7 @@ impl engine::Handle for RealSession {
         // SAFETY: a live session; libssl returns its id buffer and length (at most 32).
         unsafe {
             let id = (real.SSL_SESSION_get_id)(self.as_ptr(), &mut len);
+            note_id_offset(self.as_ptr(), id);
             let id = if id.is_null() { &[][..] } else { std::slice::from_raw_parts(id, (len as usize).min(32)) };
             SessionKey::new((real.SSL_SESSION_get_protocol_version)(self.as_ptr()), id).expect("at most 32 bytes")
         }
