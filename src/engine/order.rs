@@ -80,6 +80,8 @@ pub(super) struct Order {
     len: usize,
     buckets: Vec<Bucket>,
     free_buckets: Vec<u32>,
+    /// The sentinel of the bucket `bucket` found last, while it exists (NIL: none).
+    last_bucket: u32,
     /// Buckets by `Expiry::sort_key`: the first bucket's oldest session is OpenSSL's list
     /// tail, the next to be evicted.
     by_expiry: BTreeMap<u128, u32>,
@@ -99,6 +101,7 @@ impl Default for Order {
             len: 0,
             buckets: Vec::new(),
             free_buckets: Vec::new(),
+            last_bucket: NIL,
             by_expiry: BTreeMap::new(),
             walks: 0,
             placed_during_walks: HashMap::new(),
@@ -177,7 +180,13 @@ impl Order {
 
     /// The sentinel link of the bucket for `sort_key`, made if missing.
     fn bucket(&mut self, sort_key: u128) -> u32 {
+        // Sessions are mostly made in time order with one timeout, so most adds land in the
+        // bucket the add before used: found without a search of the tree.
+        if self.last_bucket != NIL && self.buckets[(self.last_bucket & !SENTINEL) as usize].sort_key == sort_key {
+            return self.last_bucket;
+        }
         if let Some(&b) = self.by_expiry.get(&sort_key) {
+            self.last_bucket = b;
             return b;
         }
         let b = match self.free_buckets.pop() {
@@ -190,7 +199,16 @@ impl Order {
         let link = b | SENTINEL;
         self.buckets[b as usize] = Bucket { sort_key, prev: link, next: link };
         self.by_expiry.insert(sort_key, link);
+        self.last_bucket = link;
         link
+    }
+
+    /// Frees bucket `b`, emptied and out of the tree.
+    fn drop_bucket(&mut self, b: u32) {
+        if self.last_bucket == b | SENTINEL {
+            self.last_bucket = NIL;
+        }
+        self.free_buckets.push(b);
     }
 
     /// Asks for `id`'s links, which `release` is about to rewrite.
@@ -209,7 +227,10 @@ impl Order {
 
     /// Puts `id` at its place for `expiry`, as if inserted now: the newest of its bucket.
     pub fn link(&mut self, id: SlotId, expiry: Expiry) {
-        self.unlink(id);
+        // A newcomer's slot is not in the order yet: the usual add asks without a call.
+        if self.is_linked(id) {
+            self.unlink(id);
+        }
         let sentinel = self.bucket(expiry.sort_key());
         let newest = self.buckets[(sentinel & !SENTINEL) as usize].prev;
         self.set_next(newest, id.0);
@@ -237,7 +258,7 @@ impl Order {
             // Only the sentinel is left.
             let b = prev & !SENTINEL;
             self.by_expiry.remove(&self.buckets[b as usize].sort_key);
-            self.free_buckets.push(b);
+            self.drop_bucket(b);
         }
         if self.walks > 0 {
             self.placed_during_walks.remove(&id.0);
@@ -280,7 +301,7 @@ impl Order {
             self.len -= 1;
             v = next;
         }
-        self.free_buckets.push(sentinel & !SENTINEL);
+        self.drop_bucket(sentinel & !SENTINEL);
     }
 
     pub fn begin_walk(&mut self) -> u64 {
@@ -328,6 +349,23 @@ mod tests {
         assert_eq!(o.len(), 2);
         assert_eq!(o.alloc(3, 0), a);
         assert!(!o.is_linked(a));
+    }
+
+    #[test]
+    fn the_remembered_bucket_is_forgotten_when_it_empties() {
+        let mut o = Order::default();
+        let ids: Vec<SlotId> = (0..3).map(|s| o.alloc(s, 0)).collect();
+        let (ten, twenty) = (Expiry::new(10, 0), Expiry::new(20, 0));
+        o.link(ids[0], ten);
+        o.unlink(ids[0]);
+        // The emptied bucket is gone: a session at the same expiry goes into a new one.
+        o.link(ids[1], ten);
+        assert_eq!(o.in_order().collect::<Vec<_>>(), vec![(ten, ids[1])]);
+        // A bucket taken by a flush is reused for another expiry: not found for the first.
+        o.release_first_bucket(|_, _| {});
+        o.link(ids[2], twenty);
+        o.link(ids[0], ten);
+        assert_eq!(o.in_order().collect::<Vec<_>>(), vec![(ten, ids[0]), (twenty, ids[2])]);
     }
 
     #[test]

@@ -298,7 +298,12 @@ fn with_cell<T: Copy + 'static, R>(key: &'static std::thread::LocalKey<Cell<T>>,
 
 /// Runs `f` (an engine call on the cache of `ctx`) so that the sessions it evicts or flushes
 /// are marked not resumable through `ctx` itself: no other context, no library context needed.
+/// Where the flag's place is known, marking is a store that needs no context, and every add
+/// and lookup skips the thread-local round trip.
 pub(crate) fn with_context<R>(ctx: *mut SSL_CTX, f: impl FnOnce() -> R) -> R {
+    if super::mark::known_flag_offset().is_some() {
+        return f();
+    }
     with_cell(&MARKING_CTX, ctx, f)
 }
 
