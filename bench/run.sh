@@ -192,6 +192,8 @@ if [ "$MODE" = smoke ]; then
     for job in "${jobs[@]}"; do case ${job##*|} in all) expected=$((expected + 3)) ;; tls) expected=$((expected + 2)) ;; one) expected=$((expected + 1)) ;; esac; done
     expected=$((expected + 2)) # s_time's second line, s_server-cpu, each way
     expected=$((expected + 1)) # header line
+    # The table is made from the smoke's results too, so report.py cannot rot unnoticed.
+    python3 bench/report.py "$RESULTS" >"$OUT/smoke-table.md" || { echo "bench-smoke: report.py failed" >&2; fail=1; }
     if [ $fail = 0 ] && [ "$n" = "$expected" ]; then
         echo "bench-smoke: $((n - 1)) passed, 0 failed"
         exit 0
