@@ -77,6 +77,7 @@ impl<H: Handle> Shard<H> {
         self.handles[local as usize].as_ref().expect("indexed slots are occupied")
     }
 
+    #[inline(always)]
     fn find(&self, key: &SessionKey, hash: u32) -> Option<u32> {
         let handles = &self.handles;
         let is_key =
@@ -291,6 +292,11 @@ impl<H: Handle> Cache<H> {
         self.order.0.lock().len()
     }
 
+    /// Sessions newly cached so far (`AddStart::New`).
+    pub fn stored(&self) -> u64 {
+        self.order.0.lock().stored
+    }
+
     /// First step of caching `handle` under `key` (its current key); see `AddStart`. With
     /// `limit` (0 for none) leaving room for the newcomer, nothing will be evicted, and it is
     /// linked at once. With `evict_into`, whatever must go to make room goes now, under the
@@ -325,6 +331,7 @@ impl<H: Handle> Cache<H> {
                 (id, None)
             }
         };
+        order.stored += 1;
         let room = |order: &Order| limit == 0 || order.len() < limit;
         if room(&order) {
             // Linked before the shard is let go: each unlock waits for the stores before it,
@@ -489,6 +496,17 @@ mod tests {
             assert_eq!(ids(&evicted), want);
         }
         assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn stored_counts_each_session_taken_in_and_not_a_re_add() {
+        let c = Cache::default();
+        let e = Expiry::new(1000, 100);
+        add(&c, H(1, key(1)), e, 2);
+        add(&c, H(1, key(1)), e, 2); // the same object again: Already
+        add(&c, H(2, key(1)), e, 2); // another object under the key: replaces, taken in
+        add(&c, H(3, key(3)), e, 2); // evicts to make room: taken in
+        assert_eq!((c.stored(), c.len()), (3, 1));
     }
 
     #[test]

@@ -64,8 +64,8 @@ pub struct Context<H> {
     mode: AtomicU32,
     cache_size: AtomicU64,
     timeout: AtomicI64,
-    /// Sessions the cache took in, and lookups it answered with a session: for reports.
-    stored: AtomicU64,
+    /// Lookups the cache answered with a session, for reports (the sessions it took in are
+    /// counted by the store).
     served: AtomicU64,
     /// The fleet tier, when the process has one: unset (one load to learn it) otherwise.
     fleet: OnceLock<Fleet<H>>,
@@ -79,7 +79,6 @@ impl<H: Session> Default for Context<H> {
             mode: AtomicU32::new(CacheMode::SERVER.bits()),
             cache_size: AtomicU64::new(DEFAULT_CACHE_SIZE),
             timeout: AtomicI64::new(DEFAULT_CTX_TIMEOUT),
-            stored: AtomicU64::new(0),
             served: AtomicU64::new(0),
             fleet: OnceLock::new(),
         }
@@ -130,7 +129,7 @@ impl<H: Session> Context<H> {
         self.stats.bump(c)
     }
     pub fn stored(&self) -> u64 {
-        self.stored.load(Ordering::Relaxed)
+        self.cache.stored()
     }
     pub fn served(&self) -> u64 {
         self.served.load(Ordering::Relaxed)
@@ -212,7 +211,6 @@ impl<H: Session> Context<H> {
             }
             walk.link_newcomer(key, expiry);
         }
-        self.stored.fetch_add(1, Ordering::Relaxed);
         true
     }
 
