@@ -77,7 +77,6 @@ impl<H: Handle> Shard<H> {
         self.handles[local as usize].as_ref().expect("indexed slots are occupied")
     }
 
-    #[inline(always)]
     fn find(&self, key: &SessionKey, hash: u32) -> Option<u32> {
         let handles = &self.handles;
         let is_key =

@@ -121,7 +121,6 @@ impl Order {
 
     /// A slot in `shard` for a new session whose index hash is `hash`, counted but not in the
     /// order. Its position is the shard slab's length when the slab must grow.
-    #[inline(always)]
     pub fn alloc(&mut self, shard: usize, hash: u32) -> SlotId {
         let id = match self.free[shard] {
             NIL => {
@@ -231,7 +230,6 @@ impl Order {
     }
 
     /// Puts `id` at its place for `expiry`, as if inserted now: the newest of its bucket.
-    #[inline(always)]
     pub fn link(&mut self, id: SlotId, expiry: Expiry) {
         // A newcomer's slot is not in the order yet: the usual add asks without a call.
         if self.is_linked(id) {
