@@ -363,9 +363,9 @@ impl<H: Handle> Cache<H> {
         let mut taken = Vec::new();
         // The sessions of one bucket share its expiry: they go together.
         while order.first_expiry().is_some_and(&expired) {
-            if taken.is_empty() {
+            if taken.capacity() == 0 {
                 // A typical flush's sessions in one allocation instead of a chain of regrowths.
-                taken.reserve(16);
+                taken = Vec::with_capacity(16);
             }
             order.release_first_bucket(|id, hash| {
                 let session = self.shards[id.shard()].0.write().take(id.local(), hash);

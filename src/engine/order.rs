@@ -82,7 +82,9 @@ pub(super) struct Order {
     /// holds anyway, where an atomic counter would cost a locked instruction an add.
     pub stored: u64,
     buckets: Vec<Bucket>,
-    free_buckets: Vec<u32>,
+    /// The first free bucket (NIL: none); free buckets chain through `next`, so that freeing
+    /// one, which a flush does cold, never grows a vector.
+    free_bucket: u32,
     /// The sentinel of the bucket `bucket` found last, while it exists (NIL: none).
     last_bucket: u32,
     /// Buckets by `Expiry::sort_key`: the first bucket's oldest session is OpenSSL's list
@@ -104,7 +106,7 @@ impl Default for Order {
             len: 0,
             stored: 0,
             buckets: Vec::new(),
-            free_buckets: Vec::new(),
+            free_bucket: NIL,
             last_bucket: NIL,
             by_expiry: BTreeMap::new(),
             walks: 0,
@@ -193,11 +195,14 @@ impl Order {
             self.last_bucket = b;
             return b;
         }
-        let b = match self.free_buckets.pop() {
-            Some(b) => b,
-            None => {
+        let b = match self.free_bucket {
+            NIL => {
                 self.buckets.push(Bucket { sort_key: 0, prev: NIL, next: NIL });
                 (self.buckets.len() - 1) as u32
+            }
+            b => {
+                self.free_bucket = self.buckets[b as usize].next;
+                b
             }
         };
         let link = b | SENTINEL;
@@ -212,7 +217,7 @@ impl Order {
         if self.last_bucket == b | SENTINEL {
             self.last_bucket = NIL;
         }
-        self.free_buckets.push(b);
+        self.buckets[b as usize].next = std::mem::replace(&mut self.free_bucket, b);
     }
 
     /// Asks for `id`'s links, which `release` is about to rewrite.
