@@ -200,11 +200,17 @@ def main():
           f"{mp:.0f} B vs {ml:.0f} B" if mp is not None and ml is not None else "")
     # Every cache operation, preloaded, at every size measured: at least libssl's own speed.
     cache_ops = [job for job in order if job.partition("/")[0] in ("add-equal", "add-mixed", "add-old", "remove", "flush")]
-    if cache_ops:
-        slowest = min(cache_ops, key=lambda job: r(job, "preload") or 0.0)
+    # A row without a preloaded ratio cannot be the slowest shown, and leaves "every" unmet.
+    measured = [job for job in cache_ops if r(job, "preload") is not None]
+    unmeasured = len(cache_ops) - len(measured)
+    if measured:
+        slowest = min(measured, key=lambda job: r(job, "preload"))
         x = r(slowest, "preload")
-        check("every preloaded add, remove and flush ≥ 1.0× libssl (the slowest shown)", x, x is not None and x >= 1.0,
-              f"{fmt_ratio(x)}, {label(slowest)}" if x is not None else "")
+        gap = f" ({unmeasured} of {len(cache_ops)} rows not measured)" if unmeasured else ""
+        check("every preloaded add, remove and flush ≥ 1.0× libssl (the slowest shown)", x, x >= 1.0 and not unmeasured,
+              f"{fmt_ratio(x)}, {label(slowest)}{gap}")
+    elif cache_ops:
+        check("every preloaded add, remove and flush ≥ 1.0× libssl (the slowest shown)", None, False, "")
     x = r("s_time", "preload")
     check("s_time -reuse preloaded ≥ 0.97× plain", x, x is not None and x >= 0.97, fmt_ratio(x))
     x = r("s_server-cpu", "preload")
