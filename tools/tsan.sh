@@ -31,6 +31,8 @@ runtime=$(ls "$sysroot/lib/rustlib/$HOST/lib/"librustc-*_rt.tsan.a 2>/dev/null |
 command -v clang >/dev/null || { echo "tsan: no clang" >&2; exit 2; }
 mkdir -p "$TARGET_DIR" "$OUT"
 export RUSTFLAGS="-Zsanitizer=thread -Cdebuginfo=1"
+# The sanitized build needs no cross-crate optimization, and its cache outlives a change of it.
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 export CARGO_TARGET_DIR="$TARGET_DIR"
 export TSAN_OPTIONS="exitcode=66 halt_on_error=0 second_deadlock_stack=1"
 cargo_tsan() { nice -n 10 cargo "+$TOOLCHAIN" "$@" -Zbuild-std --target "$HOST" --release --locked; }
