@@ -161,11 +161,16 @@ warm() {
     local before
     before=$(subscribers)
     [ "$(sc "$port" $v HELLO)" = New ] || { bad "server $name: the warm-up handshake failed"; return 1; }
-    for _ in $(seq 50); do
-        [ "$(subscribers)" -gt "$before" ] && return 0
+    subscribers_reach $((before + 1)) 50 && return 0
+    bad "server $name: its fleet did not subscribe to $SUB_CHANNEL within 5 s"
+    return 1
+}
+# subscribers_reach N TENTHS: true once Redis counts N subscribers, polled for TENTHS x 0.1 s.
+subscribers_reach() {
+    for _ in $(seq "$2"); do
+        [ "$(subscribers)" -ge "$1" ] && return 0
         sleep 0.1
     done
-    bad "server $name: its fleet did not subscribe to $SUB_CHANNEL within 5 s"
     return 1
 }
 FLEET_PORTS=()
@@ -419,13 +424,11 @@ recovers() {
 }
 # resubscribed WHAT N: within 10 s, Redis counts N subscribers on the sessions channel.
 resubscribed() {
-    local n
-    for _ in $(seq 100); do
-        n=$(subscribers)
-        [ "$n" -ge "$2" ] && { ok "$1: the servers subscribed again ($n)"; return; }
-        sleep 0.1
-    done
-    bad "$1: $n of $2 servers subscribed again within 10 s"
+    if subscribers_reach "$2" 100; then
+        ok "$1: the servers subscribed again ($2)"
+    else
+        bad "$1: $(subscribers) of $2 servers subscribed again within 10 s"
+    fi
 }
 # no_failures WHAT JSON: every handshake of a client.py run completed.
 no_failures() {
@@ -451,7 +454,7 @@ test_faults() {
     recovers "faults: Redis started late" "$a" "$b"
     # B hears A's sessions only through its subscription, which reconnects on its own backoff
     # (up to the retry interval): the recovery above may have come from lookups alone.
-    resubscribed "faults: Redis started late" 2
+    resubscribed "faults: Redis started late" 2 # A and B
 
     # Killed during a run: 200 clients A->B in the background, SIGKILL once 50 of their
     # sessions are in Redis. B heard those (less the few still on their way when Redis died):
