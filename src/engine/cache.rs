@@ -46,6 +46,9 @@ pub trait Handle: Clone {
     fn taken_for_release(&self) {}
 }
 
+/// A flush's sessions: a typical flush's few on the stack, so that none allocates.
+pub type Flushed<H> = smallvec::SmallVec<[H; 16]>;
+
 /// An index entry: a slab position and its key's hash when the session came in.
 #[derive(Clone, Copy)]
 struct Indexed {
@@ -358,15 +361,11 @@ impl<H: Handle> Cache<H> {
     /// session from the expiry end on while `expired` holds for it, under one order lock (as
     /// OpenSSL 3.0 holds its lock through a flush). In expiry order, which is mostly the order
     /// the sessions were made in, so their memory is read front to back.
-    pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool) -> Vec<H> {
+    pub fn take_expired(&self, expired: impl Fn(Expiry) -> bool) -> Flushed<H> {
         let mut order = self.order.0.lock();
-        let mut taken = Vec::new();
+        let mut taken = Flushed::new();
         // The sessions of one bucket share its expiry: they go together.
         while order.first_expiry().is_some_and(&expired) {
-            if taken.capacity() == 0 {
-                // A typical flush's sessions in one allocation instead of a chain of regrowths.
-                taken = Vec::with_capacity(16);
-            }
             order.release_first_bucket(|id, hash| {
                 let session = self.shards[id.shard()].0.write().take(id.local(), hash);
                 session.taken_for_release();

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use super::cache::{AddStart, Cache, Handle};
+use super::cache::{AddStart, Cache, Flushed, Handle};
 use super::remote::{Codec, Fleet, Remote};
 use super::{CacheMode, Counter, Expiry, SessionKey, Stats};
 
@@ -28,7 +28,7 @@ pub trait Session: Handle {
     /// A flush's sessions, out of the store and no lock held: each is marked not resumable,
     /// then released. A front may set up once for all, or ask for each one's memory a few
     /// sessions ahead of its release.
-    fn release_flushed(sessions: Vec<Self>)
+    fn release_flushed(sessions: Flushed<Self>)
     where
         Self: Sized,
     {

@@ -14,7 +14,7 @@ mod order;
 mod remote;
 mod stats;
 
-pub use cache::Handle;
+pub use cache::{Flushed, Handle};
 pub use context::{Callbacks, Context, NoCallbacks, Session, DEFAULT_CACHE_SIZE, DEFAULT_CTX_TIMEOUT};
 pub use expiry::Expiry;
 pub use handshake::{GetCallback, HandshakeCallbacks, HandshakeSession, Peer, Resume};

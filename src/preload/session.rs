@@ -211,7 +211,7 @@ impl engine::Session for RealSession {
     /// the last reference (OPENSSL_clear_free) and frees the lock SSL_SESSION_new allocated
     /// right after it, lines nothing had read since the session was cached (libssl's own
     /// flush has read some of them in its walk).
-    fn release_flushed(sessions: Vec<Self>) {
+    fn release_flushed(sessions: engine::Flushed<Self>) {
         let Some(offset) = super::mark::known_flag_offset() else {
             Self::mark_by_removal(&sessions);
             return;
