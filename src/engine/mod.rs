@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod by_expiry;
 mod cache;
 mod context;
 mod expiry;
