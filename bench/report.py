@@ -3,7 +3,9 @@
 
 usage: bench/report.py bench/out/results.tsv
 
-For each job and way: the median of the runs and their spread ((max - min) / median); the
+For each job and way: the median of the runs and their spread ((max - min) / median, or over
+more than SPREAD_RUNS runs (p90 - p10) / median, so that one outlier among many does not flag
+a row); the
 ratio to libssl: for times, libssl / way (above 1: faster than libssl); for rates, way /
 libssl (above 1: more than libssl); for memory, way / libssl (below 1: smaller). run.sh runs
 the ways of one run back to back, so the ratio is the median of the runs' own ratios: the
@@ -18,6 +20,7 @@ WAYS = ["libssl", "preload", "native"]
 TIME_UNITS = {"ns/add", "ns/remove", "us/flush", "us/handshake", "us/conn"}
 RATE_UNITS = {"kiter/s", "conn/s"}
 DISTURBED = 0.20
+SPREAD_RUNS = 9
 
 DESCRIPTIONS = {
     "add-equal": "add, equal timeouts",
@@ -125,11 +128,18 @@ def main():
                 cells[way] = None
                 continue
             m = statistics.median(vals)
-            spread = (max(vals) - min(vals)) / m if m else 0.0
+            if len(vals) > SPREAD_RUNS:
+                deciles = statistics.quantiles(vals, n=10)
+                lo, hi = deciles[0], deciles[-1]
+                shown = f"{len(vals)} runs, p10 {fmt(lo)}, median {fmt(m)}, p90 {fmt(hi)}"
+            else:
+                lo, hi = min(vals), max(vals)
+                shown = f"runs {', '.join(fmt(v) for v in vals)}"
+            spread = (hi - lo) / m if m else 0.0
             med[(job, way)] = m
             flag = " ⚠" if spread > DISTURBED and len(vals) > 1 else ""
             if flag:
-                disturbed.append(f"{label(job)} ({way}): runs {', '.join(fmt(v) for v in vals)}")
+                disturbed.append(f"{label(job)} ({way}): {shown}")
             cells[way] = f"{m:.2f}× ±{spread * 100:.0f}%{flag}" if unit == "x" else f"{fmt(m)} ±{spread * 100:.0f}%{flag}"
         # A scaling row is a ratio already; one way against another says nothing.
         for way in ("preload", "native"):
@@ -146,7 +156,8 @@ def main():
     print()
     print("\n".join(out))
     print()
-    print("Medians of the runs; ±: (max − min) / median over the runs. Ratio: the median of the runs'")
+    print(f"Medians of the runs; ±: (max − min) / median over the runs ((p90 − p10) / median over more than {SPREAD_RUNS}).")
+    print("Ratio: the median of the runs'")
     print("own ratios (each run has the ways back to back): for times libssl ÷ way (above 1 = faster")
     print("than libssl), for rates way ÷ libssl (above 1 = more), for memory way ÷ libssl (below 1 =")
     print("smaller). ⚠: spread above 20%, the number is disturbed.")
