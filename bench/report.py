@@ -3,14 +3,13 @@
 
 usage: bench/report.py bench/out/results.tsv
 
-For each job and way: the median of the runs and their spread ((max - min) / median, or over
-more than SPREAD_RUNS runs (p90 - p10) / median, so that one outlier among many does not flag
-a row); the
-ratio to libssl: for times, libssl / way (above 1: faster than libssl); for rates, way /
-libssl (above 1: more than libssl); for memory, way / libssl (below 1: smaller). run.sh runs
-the ways of one run back to back, so the ratio is the median of the runs' own ratios: the
-machine's drift between runs (this one's timings swing 2x) cancels out of each. A spread above
-20% is flagged as disturbed. Then the issue's targets, each checked.
+For each job and way: the median of the runs and their spread ((max - min) / median; over
+more than SPREAD_RUNS runs (p90 - p10) / median, so that a few outliers among many do not
+flag a row); the ratio to libssl: for times, libssl / way (above 1: faster than libssl); for
+rates, way / libssl (above 1: more than libssl); for memory, way / libssl (below 1: smaller).
+run.sh runs the ways of one run back to back, so the ratio is the median of the runs' own
+ratios: the machine's drift between runs (this one's timings swing 2x) cancels out of each. A
+spread above 20% is flagged as disturbed. Then the issue's targets, each checked.
 """
 import statistics
 import sys

@@ -11,8 +11,8 @@
 //!
 //! A bucket emptied inside the queue leaves its entry as a tombstone (`EMPTY`), found again
 //! if the same expiry comes back; tombstones at either end go at once, and the queue is
-//! compacted when they outnumber the live entries, so it holds at most about twice as many
-//! entries as there are buckets.
+//! compacted when more than `COMPACT_AFTER` of them outnumber the live entries, so it holds
+//! at most twice as many entries as there are buckets, or `COMPACT_AFTER` more.
 
 use std::collections::{BTreeMap, VecDeque};
 
