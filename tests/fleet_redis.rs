@@ -19,6 +19,11 @@ const OTHER_KEY: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1
 const PREFIX: &str = "sesscache:";
 const CHANNEL: &str = "sesscache:sessions";
 const REMOVALS: &str = "sesscache:removals";
+/// A find that must not wait on the network returns within the default budget (1 ms) or at
+/// once (breaker open). This bound is far above that, so a busy machine's scheduling does not
+/// trip it, and half of what waiting would cost: a 500 ms connection or command timeout, or
+/// the breaker test's 500 ms budget.
+const NO_WAIT: Duration = Duration::from_millis(250);
 
 fn fleet_with(url: &str, keys: &str, knobs: &[(&str, &str)]) -> Fleet {
     let map: HashMap<String, String> = knobs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -202,7 +207,7 @@ fn redis_absent_at_start_costs_at_most_the_budget_then_trips_the_breaker() {
     for n in 0..3 {
         let t = Instant::now();
         assert_eq!(f.find(&key(n), now()), None);
-        assert!(t.elapsed() < Duration::from_millis(50), "a find waited {:?}", t.elapsed());
+        assert!(t.elapsed() < NO_WAIT, "a find waited {:?}", t.elapsed());
     }
     let c = counters(&f);
     assert_eq!(c.remote_lookups, 3);
@@ -222,7 +227,7 @@ fn a_paused_redis_costs_a_find_the_budget_only() {
     for n in 0..5 {
         let t = Instant::now();
         assert_eq!(f.find(&key(n), now()), None);
-        assert!(t.elapsed() < Duration::from_millis(50), "a find waited {:?} on a paused Redis", t.elapsed());
+        assert!(t.elapsed() < NO_WAIT, "a find waited {:?} on a paused Redis", t.elapsed());
     }
     r.resume();
     let c = counters(&f);
@@ -249,7 +254,7 @@ fn the_breaker_opens_and_closes_when_redis_is_back() {
     let lookups = counters(&f).remote_lookups;
     let t = Instant::now();
     assert_eq!(f.find(&key(2), now()), None);
-    assert!(t.elapsed() < Duration::from_millis(50));
+    assert!(t.elapsed() < NO_WAIT, "a find waited {:?} with the breaker open", t.elapsed());
     assert_eq!(counters(&f).remote_lookups, lookups, "a lookup went out while the breaker was open");
     r.run();
     // Planted without a PUBLISH: only a lookup finds it, once the breaker closed.
