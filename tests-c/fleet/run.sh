@@ -600,7 +600,8 @@ test_secrets() {
     timeout 30 redis-cli -p "$RPORT" SUBSCRIBE sesscache:sessions >"$TMP/pubsub.raw" 2>&1 &
     local sub=$!
     track $sub
-    sleep 0.3 # the subscription is in place before the first session
+    # The capture's subscription is in place before the first session.
+    subscribers_reach 1 100 || bad "secrets: the capture did not subscribe to $SUB_CHANNEL within 10 s"
     local pems=()
     for v in 12 13; do
         a=$(free_port) b=$(free_port)
@@ -615,7 +616,11 @@ test_secrets() {
         expect "secrets TLS1.${v#1}: a removal at A" "$(sc "$a" $v REMOVE -sess_in "$TMP/secret-$v-1.pem")" Reused+removed
         cleanup_servers A B
     done
-    sleep 0.5 # let the last messages reach the subscriber
+    # The last messages reach the capture (six sessions at least; the check below says if not).
+    for _ in $(seq 50); do
+        [ "$(grep -c '^message' "$TMP/pubsub.raw" 2>/dev/null)" -ge 6 ] && break
+        sleep 0.1
+    done
     kill $sub 2>/dev/null
     wait $sub 2>/dev/null
     : >"$TMP/values.raw"
