@@ -24,10 +24,11 @@
 
 use std::hash::BuildHasher;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::order::{Order, SlotId, SHARDS};
 use super::{Expiry, SessionKey};
@@ -178,12 +179,57 @@ impl<H> ShardCell<H> {
     }
 }
 
+/// The order behind its lock, and two of its counts readable without it: a statistic or a
+/// report never waits for the lock. A forked child's copy of the lock stays held if another
+/// thread of its parent held it at the fork, and the child's exit report must not hang on it.
+/// The copies sit before the lock, on its cache line, which every change writes anyway.
+#[derive(Default)]
+#[repr(C)]
+struct Locked {
+    len: AtomicUsize,
+    stored: AtomicU64,
+    order: Mutex<Order>,
+}
+
+impl Locked {
+    fn lock(&self) -> OrderGuard<'_> {
+        OrderGuard { order: self.order.lock(), copies: self }
+    }
+}
+
+/// The order, locked; on release it leaves its counts in `Locked`'s copies, whatever the
+/// change was (plain stores, still under the lock: no locked instruction).
+struct OrderGuard<'a> {
+    order: MutexGuard<'a, Order>,
+    copies: &'a Locked,
+}
+
+impl Deref for OrderGuard<'_> {
+    type Target = Order;
+    fn deref(&self) -> &Order {
+        &self.order
+    }
+}
+
+impl DerefMut for OrderGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Order {
+        &mut self.order
+    }
+}
+
+impl Drop for OrderGuard<'_> {
+    fn drop(&mut self) {
+        self.copies.len.store(self.order.len(), Ordering::Relaxed);
+        self.copies.stored.store(self.order.stored, Ordering::Relaxed);
+    }
+}
+
 pub(super) struct Cache<H> {
     /// Read by every call: kept off the order's lines, which every change writes.
     hasher: DefaultHashBuilder,
     shards: Box<[Padded<ShardCell<H>>]>,
     /// Taken first by every change, and held to its end.
-    order: Padded<Mutex<Order>>,
+    order: Padded<Locked>,
 }
 
 impl<H: Handle> Default for Cache<H> {
@@ -194,7 +240,7 @@ impl<H: Handle> Default for Cache<H> {
         };
         Cache {
             hasher: DefaultHashBuilder::default(),
-            order: Padded(Mutex::new(Order::default())),
+            order: Padded(Locked::default()),
             shards: (0..SHARDS).map(|_| shard()).collect(),
         }
     }
@@ -290,13 +336,15 @@ impl<H: Handle> Cache<H> {
         Some(handle)
     }
 
+    /// Sessions cached, as the last change left them (without the order's lock).
     pub fn len(&self) -> usize {
-        self.order.0.lock().len()
+        self.order.0.len.load(Ordering::Relaxed)
     }
 
-    /// Sessions newly cached so far (`AddStart::New`).
+    /// Sessions newly cached so far (`AddStart::New`), as the last change left them (without
+    /// the order's lock).
     pub fn stored(&self) -> u64 {
-        self.order.0.lock().stored
+        self.order.0.stored.load(Ordering::Relaxed)
     }
 
     /// First step of caching `handle` under `key` (its current key); see `AddStart`. With
@@ -505,6 +553,27 @@ mod tests {
         add(&c, H(2, key(1)), e, 2); // another object under the key: replaces, taken in
         add(&c, H(3, key(3)), e, 2); // evicts to make room: taken in
         assert_eq!((c.stored(), c.len()), (3, 1));
+    }
+
+    #[test]
+    fn the_counts_are_read_without_the_order_lock() {
+        // A forked child's copy of the lock stays held if another thread of its parent held it
+        // at the fork; the child's exit report reads these counts and must not wait for it.
+        let c = Cache::default();
+        add(&c, H(1, key(1)), Expiry::new(1000, 100), 0);
+        add(&c, H(2, key(2)), Expiry::new(1000, 100), 0);
+        let held = c.order.0.lock();
+        let got = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let c = &c;
+            scope.spawn(move || tx.send((c.len(), c.stored())));
+            let got = rx.recv_timeout(std::time::Duration::from_secs(10));
+            drop(held);
+            got
+        });
+        assert_eq!(got, Ok((2, 2)), "a count waited for the order's lock");
+        flush(&c, 2000);
+        assert_eq!((c.len(), c.stored()), (0, 2), "the copies follow every change");
     }
 
     #[test]
